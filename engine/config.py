@@ -1,0 +1,165 @@
+"""The typed configuration of a computation, and its validation.
+
+`validate` turns a possibly partial configuration into a complete one (every default
+filled in) or raises `ConfigError` naming the offending field, e.g. `runs[1].lr`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+from landscapes import SURFACES
+from optimizers import OPTIMIZERS, SCHEDULES
+
+MAX_STEPS = 10_000
+MAX_RUNS = 16
+MAX_WARMUP = MAX_STEPS
+MAX_SEED = 2**31 - 1
+MAX_BATCH_SIZE = 1_000_000
+MAX_SIGMA = 1e3
+MAX_COORDINATE = 1e4
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value; `field` names it the way a URL or form does."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Run:
+    """One optimizer run: the rule, its hyperparameters, schedule and clipping."""
+
+    optimizer: str
+    hyper: Mapping[str, float | bool] = field(default_factory=dict)
+    schedule: str = "constant"
+    schedule_params: Mapping[str, float] = field(default_factory=dict)
+    warmup: int = 0
+    clip_norm: float | None = None
+    clip_value: float | None = None
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Mini-batch gradient noise: N(0, (sigma/√batch_size)²) per coordinate and step.
+
+    `batch_size` None means the exact (full-batch) gradient.
+    """
+
+    batch_size: int | None = None
+    sigma: float = 1.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Everything that determines a set of trajectories."""
+
+    surface: str
+    runs: tuple[Run, ...]
+    start: tuple[float, float] | None = None
+    steps: int = 200
+    surface_params: Mapping[str, float] = field(default_factory=dict)
+    noise: Noise = field(default_factory=Noise)
+
+
+def _finite(name: str, value, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, "must be a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(name, "must be finite")
+    if not low <= number <= high:
+        raise ConfigError(name, f"must be between {low:g} and {high:g}")
+    return number
+
+
+def _integer(name: str, value, low: int, high: int) -> int:
+    number = _finite(name, value, low, high)
+    if number != int(number):
+        raise ConfigError(name, "must be a whole number")
+    return int(number)
+
+
+def _params(prefix: str, schema, given: Mapping) -> dict:
+    """`given` checked against a tuple of `Param`, defaults filled in."""
+    known = {p.name: p for p in schema}
+    for name in given:
+        if name not in known:
+            choices = ", ".join(sorted(known)) or "none"
+            raise ConfigError(f"{prefix}.{name}", f"unknown parameter (known: {choices})")
+    resolved = {}
+    for p in schema:
+        try:
+            resolved[p.name] = p.check(given.get(p.name, p.default))
+        except ValueError as error:
+            raise ConfigError(f"{prefix}.{p.name}", str(error).removeprefix(f"{p.name} ")) from None
+    return resolved
+
+
+def _run(index: int, run: Run) -> Run:
+    prefix = f"runs[{index}]"
+    if run.optimizer not in OPTIMIZERS:
+        raise ConfigError(f"{prefix}.optimizer", f"unknown optimizer {run.optimizer!r}")
+    if run.schedule not in SCHEDULES:
+        raise ConfigError(f"{prefix}.schedule", f"unknown schedule {run.schedule!r}")
+    optimizer = OPTIMIZERS[run.optimizer]
+    clip = {
+        name: None if value is None else _finite(f"{prefix}.{name}", value, 1e-12, 1e12)
+        for name, value in (("clip_norm", run.clip_norm), ("clip_value", run.clip_value))
+    }
+    return replace(
+        run,
+        hyper=_params(prefix, optimizer.hyper, run.hyper),
+        schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
+        warmup=_integer(f"{prefix}.warmup", run.warmup, 0, MAX_WARMUP),
+        **clip,
+    )
+
+
+def validate(sim: Simulation) -> Simulation:
+    """The complete configuration, or ConfigError naming the first invalid field."""
+    if sim.surface not in SURFACES:
+        raise ConfigError("surface", f"unknown surface {sim.surface!r}")
+    surface = SURFACES[sim.surface]
+    surface_params = _params("surface_params", surface.params, sim.surface_params)
+    if sim.start is None:
+        start = surface.default_start
+    else:
+        if len(sim.start) != 2:
+            raise ConfigError("start", "needs two coordinates")
+        start = tuple(
+            _finite(f"start.{axis}", v, -MAX_COORDINATE, MAX_COORDINATE)
+            for axis, v in zip("xy", sim.start)
+        )
+    steps = sim.steps
+    if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps > MAX_STEPS:
+        raise ConfigError("steps", f"at most {MAX_STEPS:,} steps can be computed")
+    steps = _integer("steps", steps, 1, MAX_STEPS)
+    if not sim.runs:
+        raise ConfigError("runs", "add at least one run")
+    if len(sim.runs) > MAX_RUNS:
+        raise ConfigError("runs", f"at most {MAX_RUNS} runs at once")
+    noise = sim.noise
+    batch = None if noise.batch_size is None else _integer(
+        "noise.batch_size", noise.batch_size, 1, MAX_BATCH_SIZE
+    )
+    noise = Noise(
+        batch_size=batch,
+        sigma=_finite("noise.sigma", noise.sigma, 0.0, MAX_SIGMA),
+        seed=_integer("noise.seed", noise.seed, 0, MAX_SEED),
+    )
+    return Simulation(
+        surface=sim.surface,
+        runs=tuple(_run(i, run) for i, run in enumerate(sim.runs)),
+        start=start,
+        steps=steps,
+        surface_params=surface_params,
+        noise=noise,
+    )
