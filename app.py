@@ -1,22 +1,53 @@
-"""Optiscape: the Dash app (layout assembly and callback registration only)."""
+"""Optiscape: assembles the page, registers the callbacks and the JSON API."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import dash
 from flask import jsonify
 
-app = dash.Dash(__name__, title="Optiscape")
+import components.page  # noqa: F401  (registers the page's callbacks)
+from api import register_api
+from components.layout import page
+from security import harden
+
+app = dash.Dash(
+    __name__,
+    title="Optiscape",
+    update_title=None,
+    compress=False,
+    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+)
 server = app.server
-app.layout = dash.html.Div("Optiscape")
+app.layout = page()
+register_api(server)
+harden(app)
+
+_ready = threading.Event()
+
+
+def warm_up() -> None:
+    """Compile the structures the page opens on (call after any fork, before serving)."""
+    from components.page import build_figures, computation
+    from urlstate.codec import to_query
+    from urlstate.presets import DEFAULT_PRESET, PRESETS
+
+    state = PRESETS[DEFAULT_PRESET].state
+    computation(to_query(state), with_internals=True)
+    build_figures(state)
+    _ready.set()
 
 
 @server.get("/healthz")
 def healthz():
-    """Liveness and readiness: answers once the process can serve."""
+    """Ready once the default structures are compiled; 503 before."""
+    if not _ready.is_set():
+        return jsonify(status="warming"), 503
     return jsonify(status="ok")
 
 
 if __name__ == "__main__":
+    warm_up()
     app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "8050")), debug=False)

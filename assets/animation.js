@@ -1,0 +1,277 @@
+/* Optiscape in the browser: fills the figures' paths from the trajectory store and animates
+ * every view frame by frame. Nothing here talks to the server: after one computation the
+ * animation (play, pause, step, scrub, speed, loop) runs entirely on this page. */
+(function () {
+  "use strict";
+
+  const GRAPHS = ["graph-contour", "graph-3d", "graph-loss", "graph-panels"];
+  const SPEEDS = [5, 15, 30, 60, 120, 240];
+  const state = { data: null, internals: null, frame: 0, last: 0, playing: false,
+                  speed: 30, loop: false, t0: 0, f0: 0, raf: 0 };
+
+  const gap = (loss) => {
+    const min = state.data.min_value;
+    return min === null ? loss : loss.map((v) => Math.max(v - min, 1e-16));
+  };
+  const height = (loss) => {
+    const d = state.data;
+    if (!d.log) return loss;
+    return loss.map((v) => Math.log10(Math.max(v - d.offset, 1e-12)));
+  };
+  const lengthOf = (run) => run.x.length;
+  const steps = (n) => Array.from({ length: n }, (_, i) => i);
+
+  /* The slice of run `r` visible at frame `k`, for the figure `kind`. */
+  function slice(kind, r, k) {
+    const run = state.data.runs[r];
+    const n = Math.min(k + 1, lengthOf(run));
+    if (kind === "graph-loss") return { x: steps(n), y: gap(run.loss.slice(0, n)) };
+    const part = { x: run.x.slice(0, n), y: run.y.slice(0, n) };
+    if (kind === "graph-3d") part.z = height(run.loss.slice(0, n));
+    return part;
+  }
+  function head(path) {
+    const h = { x: path.x.slice(-1), y: path.y.slice(-1) };
+    if (path.z) h.z = path.z.slice(-1);
+    return h;
+  }
+
+  /* Called by the `draw` clientside callback: new data → figures with full paths. */
+  function draw(data, internals, figures) {
+    const noUpdate = window.dash_clientside.no_update;
+    if (!data || !figures) return [noUpdate, noUpdate, noUpdate, noUpdate];
+    state.data = data;
+    state.internals = internals || null;
+    state.last = Math.max(...data.runs.map(lengthOf)) - 1;
+    pause();
+    state.frame = state.last;
+    updateBar();
+    return figures.map((fig, i) => {
+      if (!fig || !fig.data) return noUpdate;
+      const kind = GRAPHS[i];
+      const traces = fig.data.map((trace) => {
+        const meta = trace.meta || {};
+        if (meta.run === undefined || meta.run >= data.runs.length) return trace;
+        const run = data.runs[meta.run];
+        const path = slice(kind, meta.run, state.last);
+        const style = { name: run.label };
+        if (meta.role === "path") {
+          return Object.assign({}, trace, path, style, {
+            line: Object.assign({}, trace.line, { color: run.color }),
+            marker: Object.assign({}, trace.marker, { color: run.color }),
+          });
+        }
+        if (meta.role === "head") {
+          return Object.assign({}, trace, head(path), style, {
+            marker: Object.assign({}, trace.marker, { color: run.color }),
+          });
+        }
+        return trace;
+      });
+      const layout = Object.assign({}, fig.layout);
+      if (kind === "graph-contour") layout.annotations = arrows(state.last);
+      return Object.assign({}, fig, { data: traces, layout: layout });
+    });
+  }
+
+  /* Gradient (dashed, −g direction) and actual step arrows at each run's point. */
+  function arrows(k) {
+    if (!state.internals || !state.data) return [];
+    const notes = [];
+    state.data.runs.forEach((run, r) => {
+      const inner = state.internals[r];
+      const i = Math.min(k, lengthOf(run) - 1);
+      if (!inner || i >= inner.update.length) return;
+      const [x, y] = [run.x[i], run.y[i]];
+      const [dx, dy] = inner.update[i];
+      const [gx, gy] = inner.grad[i];
+      const norm = Math.hypot(gx, gy) || 1;
+      const span = Math.abs(run.x[0] - x) + Math.abs(run.y[0] - y) || 1;
+      const scale = 0.15 * Math.max(span, 0.5) / norm;
+      const arrow = (tx, ty, dash, color) => ({
+        x: tx, y: ty, ax: x, ay: y, xref: "x", yref: "y", axref: "x", ayref: "y",
+        showarrow: true, arrowhead: 2, arrowwidth: 2, arrowcolor: color, text: "",
+        opacity: dash ? 0.6 : 1,
+      });
+      notes.push(arrow(x - gx * scale, y - gy * scale, true, "#444"));
+      notes.push(arrow(x + dx, y + dy, false, run.color));
+    });
+    return notes;
+  }
+
+  function graphDiv(id) {
+    const el = document.getElementById(id);
+    return el ? el.querySelector(".js-plotly-plot") : null;
+  }
+
+  /* Move every visible view to frame `k` (restyle only the path and head traces). */
+  function render(k) {
+    if (!state.data || !window.Plotly) return;
+    GRAPHS.forEach((id) => {
+      const gd = graphDiv(id);
+      if (!gd || !gd.data || gd.offsetParent === null) return;
+      const idx = [], xs = [], ys = [], zs = [];
+      gd.data.forEach((trace, t) => {
+        const meta = trace.meta || {};
+        if (meta.run === undefined || meta.run >= state.data.runs.length) return;
+        const path = slice(id, meta.run, k);
+        const part = meta.role === "head" ? head(path) : path;
+        idx.push(t); xs.push(part.x); ys.push(part.y);
+        if (part.z) zs.push(part.z);
+      });
+      if (!idx.length) return;
+      const update = { x: xs, y: ys };
+      if (zs.length === idx.length) update.z = zs;
+      window.Plotly.restyle(gd, update, idx);
+      if (id === "graph-contour" && state.internals) {
+        window.Plotly.relayout(gd, { annotations: arrows(k) });
+      }
+    });
+    renderInternals(k);
+  }
+
+  function fmt(v) {
+    if (v === undefined || v === null) return "—";
+    if (Array.isArray(v)) return "(" + v.map(fmt).join(", ") + ")";
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e4) ? v.toExponential(2) : String(+v.toPrecision(3));
+  }
+
+  function renderInternals(k) {
+    const box = document.getElementById("internals-table");
+    if (!box || box.offsetParent === null) return;
+    if (!state.internals || !state.data) {
+      box.textContent = "Computing the optimizers' internal state…";
+      return;
+    }
+    const names = new Set();
+    state.internals.forEach((inner) => Object.keys(inner.state).forEach((n) => names.add(n)));
+    const cols = ["run", "g", "Δθ", "lr", ...names];
+    const rows = state.data.runs.map((run, r) => {
+      const inner = state.internals[r];
+      const i = Math.min(k, inner.update.length - 1);
+      const cells = [run.label, fmt(inner.grad[Math.min(k, inner.grad.length - 1)]),
+                     i >= 0 ? fmt(inner.update[i]) : "—", i >= 0 ? fmt(inner.lr[i]) : "—"];
+      names.forEach((n) => cells.push(i >= 0 && inner.state[n] ? fmt(inner.state[n][i]) : "—"));
+      return { color: run.color, cells: cells };
+    });
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    cols.forEach((c) => { const th = document.createElement("th"); th.textContent = c.replace(/_/g, " "); head.appendChild(th); });
+    const body = table.createTBody();
+    rows.forEach((row) => {
+      const tr = body.insertRow();
+      row.cells.forEach((c, j) => {
+        const td = tr.insertCell();
+        td.textContent = c;
+        if (j === 0) td.style.borderLeft = "5px solid " + row.color;
+      });
+    });
+    box.replaceChildren(table);
+  }
+
+  /* ---------------------------------------------------------------- animation bar */
+
+  function setFrame(k) {
+    state.frame = Math.max(0, Math.min(state.last, Math.round(k)));
+    render(state.frame);
+    updateBar();
+  }
+  function tick(now) {
+    if (!state.playing) return;
+    let k = state.f0 + ((now - state.t0) / 1000) * state.speed;
+    if (k >= state.last) {
+      if (state.loop) { state.t0 = now; state.f0 = 0; k = 0; }
+      else { setFrame(state.last); pause(); return; }
+    }
+    if (Math.floor(k) !== state.frame) setFrame(Math.floor(k));
+    state.raf = window.requestAnimationFrame(tick);
+  }
+  function play() {
+    if (!state.data) return;
+    if (state.frame >= state.last) setFrame(0);
+    state.playing = true;
+    state.t0 = performance.now();
+    state.f0 = state.frame;
+    state.raf = window.requestAnimationFrame(tick);
+    updateBar();
+  }
+  function pause() {
+    state.playing = false;
+    if (state.raf) window.cancelAnimationFrame(state.raf);
+    updateBar();
+  }
+
+  const bar = {};
+  function button(label, title, onClick) {
+    const b = document.createElement("button");
+    b.type = "button"; b.textContent = label; b.title = title;
+    b.setAttribute("aria-label", title);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+  function buildBar(root) {
+    root.replaceChildren();
+    bar.first = button("⇤", "First step", () => { pause(); setFrame(0); });
+    bar.back = button("◀", "Step back", () => { pause(); setFrame(state.frame - 1); });
+    bar.play = button("▶", "Play", () => (state.playing ? pause() : play()));
+    bar.play.id = "anim-play";
+    bar.fwd = button("▶|", "Step forward", () => { pause(); setFrame(state.frame + 1); });
+    bar.lastBtn = button("⇥", "Last step", () => { pause(); setFrame(state.last); });
+    bar.range = document.createElement("input");
+    Object.assign(bar.range, { type: "range", min: 0, max: 0, value: 0, id: "anim-range" });
+    bar.range.setAttribute("aria-label", "Step");
+    bar.range.addEventListener("input", () => { pause(); setFrame(+bar.range.value); });
+    bar.label = document.createElement("span");
+    bar.label.id = "anim-step"; bar.label.className = "anim-step";
+    bar.speed = document.createElement("select");
+    bar.speed.setAttribute("aria-label", "Speed");
+    SPEEDS.forEach((s) => {
+      const o = document.createElement("option");
+      o.value = s; o.textContent = s + " steps/s"; o.selected = s === state.speed;
+      bar.speed.appendChild(o);
+    });
+    bar.speed.addEventListener("change", () => {
+      state.speed = +bar.speed.value; state.f0 = state.frame; state.t0 = performance.now();
+    });
+    const loop = document.createElement("label");
+    bar.loop = document.createElement("input");
+    bar.loop.type = "checkbox";
+    bar.loop.addEventListener("change", () => { state.loop = bar.loop.checked; });
+    loop.append(bar.loop, " loop");
+    root.append(bar.first, bar.back, bar.play, bar.fwd, bar.lastBtn, bar.range, bar.label, bar.speed, loop);
+    updateBar();
+  }
+  function updateBar() {
+    if (!bar.range) return;
+    bar.range.max = state.last;
+    bar.range.value = state.frame;
+    bar.label.textContent = "step " + state.frame + " / " + state.last;
+    bar.play.textContent = state.playing ? "❚❚" : "▶";
+    bar.play.title = state.playing ? "Pause" : "Play";
+  }
+
+  /* Keep the address bar equal to the state without adding history entries. */
+  function syncUrl(query) {
+    if (typeof query === "string" && query) {
+      window.history.replaceState(null, "", "?" + query);
+      const classroom = document.getElementById("classroom-link");
+      if (classroom) classroom.href = "?" + query.replace(/(^|&)classroom=[^&]*/g, "") + "&classroom=1";
+    }
+    return window.dash_clientside.no_update;
+  }
+
+  /* The bar is rendered by Dash; build it once it exists, and redraw when a tab shows. */
+  const observer = new MutationObserver(() => {
+    const root = document.getElementById("animation");
+    if (root && !root.dataset.ready) { root.dataset.ready = "1"; buildBar(root); }
+  });
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("[role=tab]")) {
+      window.setTimeout(() => render(state.frame), 60);
+    }
+  });
+
+  window.optiscape = { draw, syncUrl, play, pause, setFrame, state };
+})();

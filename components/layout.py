@@ -1,0 +1,116 @@
+"""The page skeleton: header, control panel, views. Controls are filled by `page.load`."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from components import ids
+from components.views import animation_bar, view_tabs
+from urlstate.presets import PRESETS
+
+
+def header() -> html.Header:
+    """Title, presets, sharing and export."""
+    presets = [{"value": p.name, "label": p.title} for p in PRESETS.values()]
+    return html.Header(
+        [
+            html.Div(
+                [
+                    html.H1("Optiscape"),
+                    html.Span("watch optimizers race on loss surfaces", className="tagline"),
+                ],
+                className="brand",
+            ),
+            dmc.Select(
+                id=ids.PRESET, data=presets, placeholder="Lecture presets…", searchable=True,
+                size="sm", className="preset-select", comboboxProps={"withinPortal": True},
+                **{"aria-label": "Lecture presets"},
+            ),
+            html.Div(
+                [
+                    html.Span(
+                        [dcc.Clipboard(id=ids.COPY_LINK, className="copy-icon"), " Copy link"],
+                        className="action-link",
+                    ),
+                    html.A("CSV", id=ids.EXPORT_CSV, href="#", download="optiscape.csv", className="action-link"),
+                    html.A("JSON", id=ids.EXPORT_JSON, href="#", target="_blank", className="action-link"),
+                    html.A("Classroom mode", id=ids.CLASSROOM_LINK, href="#", className="action-link"),
+                ],
+                className="actions",
+            ),
+        ],
+        className="app-header",
+    )
+
+
+def control_panel() -> html.Aside:
+    """Surface, runs and noise sections (their contents come from the URL state)."""
+    section = lambda title, body_id: dmc.AccordionItem(  # noqa: E731
+        [dmc.AccordionControl(title), dmc.AccordionPanel(html.Div(id=body_id))], value=body_id
+    )
+    runs = dmc.AccordionItem(
+        [
+            dmc.AccordionControl("Optimizers"),
+            dmc.AccordionPanel(
+                [
+                    html.Div(id=ids.RUNS, className="runs"),
+                    dmc.Button("+ Add run", id=ids.ADD_RUN, variant="light", size="xs", fullWidth=True),
+                ]
+            ),
+        ],
+        value="runs",
+    )
+    return html.Aside(
+        dmc.Accordion(
+            [section("Surface & start", "surface-section"), runs, section("Mini-batch noise", "noise-section")],
+            multiple=True, value=["surface-section", "runs"], variant="separated",
+        ),
+        className="controls",
+    )
+
+
+def main_area() -> html.Main:
+    """Caption, animation bar, views and the summary table."""
+    return html.Main(
+        [
+            html.Div(id=ids.PRESET_CAPTION, className="caption"),
+            animation_bar(),
+            dcc.Loading(
+                view_tabs("contour"), delay_show=300, type="dot",
+                overlay_style={"visibility": "visible", "opacity": 0.75},
+            ),
+            html.Div(id=ids.SUMMARY, className="summary-wrap"),
+        ],
+        className="views",
+    )
+
+
+def stores() -> list:
+    """Client-side state: the canonical query and what the browser animates."""
+    return [
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.CONFIG),
+        dcc.Store(id=ids.TRAJECTORIES),
+        dcc.Store(id=ids.INTERNALS),
+        dcc.Store(id=ids.FIGURE_KEY),
+        dcc.Store(id=ids.QUERY_SYNC),
+        dcc.Store(id=ids.RENDERED_SURFACE),
+    ]
+
+
+def page() -> dmc.MantineProvider:
+    """The whole page."""
+    return dmc.MantineProvider(
+        html.Div(
+            [
+                header(),
+                html.Div(id=ids.NOTICE, className="notice-wrap"),
+                html.Div([control_panel(), main_area()], className="body"),
+                *stores(),
+            ],
+            id=ids.SHELL,
+            className="shell",
+        ),
+        theme={"fontFamily": "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "primaryColor": "blue"},
+    )

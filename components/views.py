@@ -1,0 +1,107 @@
+"""Layout builders for the views: animation bar, tabs with the figures, summary table."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from components import ids
+from figures.summary import RunSummary, format_number
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "optiscape"},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+TABS = (
+    ("contour", "Contour", ids.GRAPH_CONTOUR),
+    ("surface3d", "3D surface", ids.GRAPH_3D),
+    ("loss", "Loss", ids.GRAPH_LOSS),
+    ("panels", "Side by side", ids.GRAPH_PANELS),
+)
+
+
+def _graph(graph_id: str, height: str) -> dcc.Graph:
+    return dcc.Graph(
+        id=graph_id, config=GRAPH_CONFIG, style={"height": height}, className="view-graph",
+        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+    )
+
+
+def animation_bar() -> html.Div:
+    """Filled and driven by assets/animation.js: no server request while it plays."""
+    return html.Div(id=ids.ANIMATION, className="animation-bar", **{"aria-label": "animation"})
+
+
+def view_tabs(view: str) -> dmc.Tabs:
+    """One tab per view; every view follows the same animation frame."""
+    panels = [
+        dmc.TabsPanel(_graph(graph_id, "min(68vh, 720px)"), value=value)
+        for value, _, graph_id in TABS
+    ]
+    panels.append(
+        dmc.TabsPanel(
+            html.Div(
+                [
+                    html.P(
+                        "At the current step, per run: the gradient g, the step actually taken "
+                        "Δθ, the learning rate, and the optimizer's own state (velocity, moments, "
+                        "effective per-axis step size −Δθ/g). Arrows on the contour show −g "
+                        "(dashed, scaled) and Δθ.",
+                        className="hint",
+                    ),
+                    html.Div(id=ids.INTERNALS_TABLE, className="internals-table"),
+                ]
+            ),
+            value="internals",
+        )
+    )
+    return dmc.Tabs(
+        [
+            dmc.TabsList(
+                [dmc.TabsTab(label, value=value) for value, label, _ in TABS]
+                + [dmc.TabsTab("Internals", value="internals")]
+            ),
+            *panels,
+        ],
+        id=ids.VIEW_TABS, value=view, keepMounted=True, className="view-tabs",
+    )
+
+
+def summary_table(labels: Sequence[str], colors: Sequence[str], rows: Sequence[RunSummary], tol: float):
+    """Final loss, distance to the nearest minimum, steps to the tolerance, divergence."""
+    head = ["Run", "final loss", "distance to minimum", f"steps to f − f* ≤ {tol:g}", "status"]
+    body = []
+    for label, color, row in zip(labels, colors, rows):
+        status = f"diverged at step {row.diverged_at}" if row.diverged_at is not None else "ok"
+        body.append(
+            [
+                html.Span([html.Span(className="swatch", style={"background": color}), label]),
+                format_number(row.final_loss),
+                format_number(row.distance_to_minimum),
+                "not reached" if row.steps_to_tolerance is None else str(row.steps_to_tolerance),
+                html.Span(status, className="diverged" if row.diverged_at is not None else "ok"),
+            ]
+        )
+    return dmc.Table(
+        [
+            dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in head])),
+            dmc.TableTbody([dmc.TableTr([dmc.TableTd(c) for c in row]) for row in body]),
+        ],
+        striped=True, highlightOnHover=True, withTableBorder=True, className="summary",
+    )
+
+
+def notices(items: Sequence[tuple[str, str]]):
+    """A visible list of what was ignored and why (nothing when all is well)."""
+    if not items:
+        return None
+    return dmc.Alert(
+        html.Ul([html.Li([html.Code(field), f": {message}"]) for field, message in items]),
+        title="Some settings were ignored", color="orange", withCloseButton=True,
+        className="notice",
+    )

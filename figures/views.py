@@ -1,0 +1,231 @@
+"""The four views of a computation, as plotly figures built from arrays.
+
+Each builder draws the surface and one empty "path" and "head" trace per run, tagged with
+`meta={"role": ..., "run": i}`. The browser fills those traces from the trajectory store
+and moves them frame by frame (assets/animation.js), so the surface is sent once and never
+redrawn when only the paths change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from figures.scaling import height_offset, to_display
+from figures.theme import (
+    LOCAL_MINIMUM_MARKER,
+    MINIMUM_MARKER,
+    START_MARKER,
+    SURFACE_COLORSCALE,
+    base_layout,
+)
+from landscapes import Surface
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A surface evaluated on a regular grid."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    zs: np.ndarray
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    """How one run is drawn."""
+
+    label: str
+    color: str
+
+
+def _round(values: np.ndarray, digits: int = 5) -> list:
+    """Rounded to `digits` significant digits (smaller JSON, no visible change)."""
+    values = np.asarray(values, dtype=np.float64)
+    return np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(values).tolist()
+
+
+def _colour_heights(surface: Surface, grid: Grid) -> tuple[np.ndarray, float]:
+    offset = height_offset(grid.zs, surface.min_value)
+    return to_display(grid.zs, surface.log_scale, offset), offset
+
+
+def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, xaxis: str | None = None):
+    """Empty path + head traces per run, filled by the browser."""
+    traces = []
+    for i, run in enumerate(runs):
+        common = dict(name=run.label, legendgroup=f"run{i}")
+        if three_d:
+            traces.append(
+                go.Scatter3d(
+                    x=[], y=[], z=[], mode="lines", line=dict(color=run.color, width=6),
+                    meta={"role": "path", "run": i}, **common,
+                )
+            )
+            traces.append(
+                go.Scatter3d(
+                    x=[], y=[], z=[], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker=dict(color=run.color, size=6, line=dict(color="white", width=2)),
+                    meta={"role": "head", "run": i}, **common,
+                )
+            )
+            continue
+        axes = {} if xaxis is None else dict(xaxis=f"x{xaxis}", yaxis=f"y{xaxis}")
+        traces.append(
+            go.Scatter(
+                x=[], y=[], mode="lines+markers",
+                line=dict(color=run.color, width=2.5),
+                marker=dict(color=run.color, size=4),
+                meta={"role": "path", "run": i}, showlegend=xaxis is None, **axes, **common,
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
+                marker=dict(color=run.color, size=13, line=dict(color="white", width=2.5)),
+                meta={"role": "head", "run": i}, **axes, **common,
+            )
+        )
+    return traces
+
+
+def _minima_traces(surface: Surface, params: dict, xaxis: str | None = None, legend=True):
+    axes = {} if xaxis is None else dict(xaxis=f"x{xaxis}", yaxis=f"y{xaxis}")
+    traces = []
+    minima = surface.minima(params)
+    if minima:
+        traces.append(
+            go.Scatter(
+                x=[m[0] for m in minima], y=[m[1] for m in minima], mode="markers",
+                marker=MINIMUM_MARKER, name="global minimum", showlegend=legend,
+                meta={"role": "minimum"}, **axes,
+            )
+        )
+    local = surface.local_minima(params)
+    if local:
+        traces.append(
+            go.Scatter(
+                x=[m[0] for m in local], y=[m[1] for m in local], mode="markers",
+                marker=LOCAL_MINIMUM_MARKER, name="local minimum", showlegend=legend,
+                meta={"role": "local_minimum"}, **axes,
+            )
+        )
+    return traces
+
+
+def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contour:
+    heights, _ = _colour_heights(surface, grid)
+    title = "log₁₀(f − f*)" if surface.log_scale else "f"
+    return go.Contour(
+        x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
+        colorscale=SURFACE_COLORSCALE, ncontours=24, showscale=showscale,
+        contours=dict(coloring="heatmap", showlines=True),
+        line=dict(width=0.6, color="rgba(60,80,110,0.35)"),
+        colorbar=dict(title=dict(text=title, side="right"), thickness=12),
+        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
+        meta={"role": "surface"}, **axes,
+    )
+
+
+def contour_figure(
+    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], start: tuple
+) -> go.Figure:
+    """The lecture figure: contour, minima, start, and one path per run."""
+    fig = go.Figure([_contour(surface, grid, showscale=True)])
+    fig.add_traces(_minima_traces(surface, params))
+    fig.add_trace(
+        go.Scatter(
+            x=[start[0]], y=[start[1]], mode="markers", marker=START_MARKER, name="start",
+            meta={"role": "start"},
+        )
+    )
+    fig.add_traces(_path_traces(runs))
+    (x0, x1), (y0, y1) = surface.domain
+    fig.update_layout(
+        **base_layout(clickmode="event", hovermode="closest"),
+        xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False, zeroline=False),
+        yaxis=dict(
+            range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, showgrid=False,
+            zeroline=False,
+        ),
+    )
+    return fig
+
+
+def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]):
+    """The surface in 3D with the paths lying on it (log heights where the surface asks)."""
+    heights, offset = _colour_heights(surface, grid)
+    fig = go.Figure(
+        [
+            go.Surface(
+                x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
+                colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
+                contours=dict(z=dict(show=True, usecolormap=True, project_z=False)),
+                hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
+                meta={"role": "surface", "log": surface.log_scale, "offset": offset},
+            )
+        ]
+    )
+    fig.add_traces(_path_traces(runs, three_d=True))
+    ztitle = "log₁₀(f − f*)" if surface.log_scale else "f"
+    fig.update_layout(
+        **base_layout(margin=dict(l=0, r=0, t=30, b=0)),
+        scene=dict(
+            xaxis_title="x", yaxis_title="y", zaxis_title=ztitle,
+            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+            camera=dict(eye=dict(x=-1.4, y=-1.5, z=1.0)),
+        ),
+    )
+    return fig
+
+
+def loss_figure(surface: Surface, runs: Sequence[RunStyle]) -> go.Figure:
+    """Loss gap f − f* against step on a log axis (plain loss when unbounded below)."""
+    fig = go.Figure(_path_traces(runs))
+    for trace in fig.data:
+        trace.mode = "lines" if trace.meta["role"] == "path" else "markers"
+    bounded = surface.min_value is not None
+    fig.update_layout(
+        **base_layout(hovermode="x unified", meta={"gap": bounded, "min": surface.min_value}),
+        xaxis=dict(title="step", rangemode="tozero", showgrid=True, gridcolor="#eee"),
+        yaxis=dict(
+            title="f − f*" if bounded else "f",
+            type="log" if bounded else "linear",
+            showgrid=True, gridcolor="#eee", exponentformat="power",
+        ),
+    )
+    return fig
+
+
+def panels_figure(
+    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]
+) -> go.Figure:
+    """Small multiples: one contour panel per run on the same axes."""
+    count = max(len(runs), 1)
+    cols = min(count, 4)
+    rows = math.ceil(count / cols)
+    fig = make_subplots(
+        rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
+        subplot_titles=[r.label for r in runs], horizontal_spacing=0.03, vertical_spacing=0.08,
+    )
+    for i, run in enumerate(runs):
+        row, col = divmod(i, cols)
+        axis = "" if i == 0 else str(i + 1)
+        fig.add_trace(_contour(surface, grid, showscale=False), row=row + 1, col=col + 1)
+        for trace in _minima_traces(surface, params, legend=False):
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        for trace in _path_traces([run], xaxis=axis):
+            trace.meta = {**trace.meta, "run": i}
+            trace.legendgroup = f"run{i}"
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+    (x0, x1), (y0, y1) = surface.domain
+    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
+    fig.update_annotations(font=dict(size=13))
+    fig.update_layout(**base_layout(showlegend=False, height=max(320, 300 * rows)))
+    return fig
