@@ -121,20 +121,36 @@ number_text = (
 )
 
 
+def mostly(valid: st.SearchStrategy) -> st.SearchStrategy[str]:
+    """Valid text four times in five, odd text otherwise."""
+    return st.integers(0, 4).flatmap(lambda i: valid.map(repr) if i else number_text)
+
+
+coordinate = st.floats(-1e4, 1e4).map(repr)
+FIELDS = {
+    "start": st.tuples(coordinate, coordinate).map(",".join),
+    "sigma": mostly(st.floats(0, 1e3)),
+    "batch": mostly(st.integers(1, 10**6)),
+    "seed": mostly(st.integers(0, 2**31 - 1)),
+    "tol": mostly(st.floats(1e-15, 1e3)),
+    "format": st.sampled_from(["json", "csv"]) | number_text,
+}
+
+
 @st.composite
 def near_valid(draw) -> str:
-    """The fast structure with odd numbers everywhere."""
-    keys = ["lr", "weight_decay"]
-    run = ",".join(f"{k}={draw(number_text)}" for k in keys if draw(st.booleans()))
-    extra = draw(st.lists(st.sampled_from(
-        ["start", "sigma", "batch", "seed", "tol", "format"]), max_size=4, unique=True
-    ))  # fmt: skip
-    pairs = [f"{key}={draw(number_text | st.just('csv'))}" for key in extra]
-    surface = "rosenbrock(" + f"a={draw(number_text)},b={draw(number_text)})"
-    return "&".join(["v=1", f"surface={surface}", "steps=40", f"run=sgd({run})", *pairs])
+    """The fast structure with numbers anywhere in (and sometimes out of) their ranges."""
+    lr, decay = draw(mostly(st.floats(1e-6, 10))), draw(mostly(st.floats(0, 10)))
+    a, b = draw(mostly(st.floats(-1.5, 1.5))), draw(mostly(st.floats(1, 200)))
+    extra = draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=4, unique=True))
+    pairs = [f"{key}={draw(FIELDS[key])}" for key in extra]
+    return "&".join(
+        ["v=1", f"surface=rosenbrock(a={a},b={b})", "steps=40",
+         f"run=sgd(lr={lr},weight_decay={decay})", *pairs]
+    )  # fmt: skip
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text() | st.binary().map(lambda b: b.decode("latin-1")) | near_valid())
 def test_no_query_gives_a_500_or_a_non_finite_number(client, query: str):
     raw = urllib.parse.quote(query.encode("utf-8", "surrogatepass"), safe="=&(),;+%")
