@@ -384,16 +384,16 @@ def test_no_run_left_falls_back_to_the_default_runs():
 PRESET = AppState(
     Simulation("rosenbrock", (Run("adam", {"lr": 0.02}),), steps=300, noise=Noise(batch_size=4)),
     colors=("#112233",),
-    view="loss",
+    view=VIEWS[-1],
 )
 
 
 def test_preset_fills_the_state_and_explicit_keys_override_it():
-    state, notices = parse_query("v=1&preset=demo&steps=50&view=panels", {"demo": PRESET})
+    state, notices = parse_query(f"v=1&preset=demo&steps=50&view={VIEWS[0]}", {"demo": PRESET})
     assert notices == ()
     expected = normalize(PRESET)
     assert state.simulation.runs == expected.simulation.runs and state.colors == ("#112233",)
-    assert (state.simulation.steps, state.view) == (50, "panels")
+    assert (state.simulation.steps, state.view) == (50, VIEWS[0])
     assert state.simulation.noise.batch_size == 4
     assert parse_query("v=1&preset=demo&batch=full", {"demo": PRESET})[0].simulation.noise \
         .batch_size is None
