@@ -25,9 +25,7 @@ CSV_COLUMNS = ("run", "optimizer", "step", "x", "y", "loss")
 
 
 def _error(status: int, field: str, message: str) -> flask.Response:
-    return _response(
-        status, {"error": {"field": field, "message": message}}, "application/json"
-    )
+    return _response(status, {"error": {"field": field, "message": message}}, "application/json")
 
 
 def _response(status: int, body: object, mimetype: str) -> flask.Response:
@@ -36,8 +34,11 @@ def _response(status: int, body: object, mimetype: str) -> flask.Response:
         try:
             text = json.dumps(body, allow_nan=False, separators=(",", ":"))
         except ValueError:  # a NaN or Infinity: fail closed, never send invalid JSON
-            status, text = 500, json.dumps(
-                {"error": {"field": "result", "message": "non-finite number in the result"}}
+            status, text = (
+                500,
+                json.dumps(
+                    {"error": {"field": "result", "message": "non-finite number in the result"}}
+                ),
             )
     else:
         text = body

@@ -145,9 +145,14 @@ def near_valid(draw) -> str:
     extra = draw(st.lists(st.sampled_from(sorted(FIELDS)), max_size=4, unique=True))
     pairs = [f"{key}={draw(FIELDS[key])}" for key in extra]
     return "&".join(
-        ["v=1", f"surface=rosenbrock(a={a},b={b})", "steps=40",
-         f"run=sgd(lr={lr},weight_decay={decay})", *pairs]
-    )  # fmt: skip
+        [
+            "v=1",
+            f"surface=rosenbrock(a={a},b={b})",
+            "steps=40",
+            f"run=sgd(lr={lr},weight_decay={decay})",
+            *pairs,
+        ]
+    )
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,8 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import ConfigError, Noise, Run, Simulation, validate
-from engine.config import MAX_BATCH_SIZE, MAX_COORDINATE, MAX_RUNS, MAX_SEED, MAX_SIGMA
-from engine.config import MAX_STEPS, MAX_WARMUP
+from engine.config import (
+    MAX_BATCH_SIZE,
+    MAX_COORDINATE,
+    MAX_RUNS,
+    MAX_SEED,
+    MAX_SIGMA,
+    MAX_STEPS,
+    MAX_WARMUP,
+)
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
@@ -70,8 +77,11 @@ def runs(draw) -> Run:
 coordinate = st.floats(-MAX_COORDINATE, MAX_COORDINATE)
 
 
+ANY_RUN_COUNT = st.integers(1, MAX_RUNS)
+
+
 @st.composite
-def states(draw, run_count: st.SearchStrategy[int] = st.integers(1, MAX_RUNS)) -> AppState:
+def states(draw, run_count: st.SearchStrategy[int] = ANY_RUN_COUNT) -> AppState:
     surface = draw(st.sampled_from(sorted(SURFACES)))
     chosen = draw(st.lists(runs(), min_size=1, max_size=draw(run_count)))
     noise = Noise(
@@ -159,14 +169,18 @@ def busiest_run(index: int) -> str:
     for p in OPTIMIZERS[name].hyper[:5]:
         value = (not p.default) if p.kind == "bool" else p.low + (p.high - p.low) * 0.37
         items.append(f"{p.name}={format_number(round(value, 4) if p.kind != 'bool' else value)}")
-    return f"run={name}({','.join(items)},schedule=one_cycle,pct_start=0.25,div_factor=10," \
+    return (
+        f"run={name}({','.join(items)},schedule=one_cycle,pct_start=0.25,div_factor=10,"
         f"warmup=25,clip_norm=2.5,color=00{index}0FF)"
+    )
 
 
 def test_eight_busy_runs_fit_in_two_thousand_characters():
-    query = "v=1&surface=rosenbrock(a=0.5,b=50)&start=-1.25,1.75&steps=1000&" + "&".join(
-        busiest_run(i) for i in range(8)
-    ) + "&batch=16&sigma=0.5&seed=42&tol=0.0001&view=panels&classroom=1"
+    query = (
+        "v=1&surface=rosenbrock(a=0.5,b=50)&start=-1.25,1.75&steps=1000&"
+        + "&".join(busiest_run(i) for i in range(8))
+        + "&batch=16&sigma=0.5&seed=42&tol=0.0001&view=panels&classroom=1"
+    )
     state, notices = parse_query(query)
     assert notices == () and len(state.simulation.runs) == 8
     assert len(to_query(state)) < 2_000
@@ -200,10 +214,46 @@ def test_eight_runs_with_several_settings_stay_short(state: AppState):
 
 # --- never raises -----------------------------------------------------------------------
 
-KEYS = ("v", "preset", "surface", "start", "steps", "run", "batch", "sigma", "seed", "tol",
-        "view", "classroom", "", "color", "lr", "x")  # fmt: skip
-NUMBERS = ("nan", "NaN", "inf", "-inf", "Infinity", "1e999", "-1e999", "1e-999", "4.9e-324",
-           "0", "-0", "1e+16", "1_000", "0x10", " 1 ", "", "1e308", "١٢٣", "true", "1.0.0")  # fmt: skip
+KEYS = (
+    "v",
+    "preset",
+    "surface",
+    "start",
+    "steps",
+    "run",
+    "batch",
+    "sigma",
+    "seed",
+    "tol",
+    "view",
+    "classroom",
+    "",
+    "color",
+    "lr",
+    "x",
+)
+NUMBERS = (
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e999",
+    "-1e999",
+    "1e-999",
+    "4.9e-324",
+    "0",
+    "-0",
+    "1e+16",
+    "1_000",
+    "0x10",
+    " 1 ",
+    "",
+    "1e308",
+    "١٢٣",
+    "true",
+    "1.0.0",
+)
 NAMES = (*sorted(SURFACES), *sorted(OPTIMIZERS), *sorted(SCHEDULES), "banana", "__import__")
 SETTINGS = (*{p.name for o in OPTIMIZERS.values() for p in o.hyper}, *RUN_OPTIONS, "T_0", "zz")
 
@@ -213,10 +263,14 @@ junk = st.text(max_size=20)
 
 @st.composite
 def call_text(draw) -> str:
-    items = draw(st.lists(
-        st.tuples(st.sampled_from(SETTINGS) | junk, number_text | st.sampled_from(NAMES) | junk),
-        max_size=8,
-    ))  # fmt: skip
+    items = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(SETTINGS) | junk, number_text | st.sampled_from(NAMES) | junk
+            ),
+            max_size=8,
+        )
+    )
     inner = ",".join(f"{k}={v}" for k, v in items)
     close = draw(st.sampled_from(["(", ")", ""]))
     return f"{draw(st.sampled_from(NAMES) | junk)}({inner}{close}"
@@ -225,9 +279,11 @@ def call_text(draw) -> str:
 @st.composite
 def queries(draw) -> str:
     """Queries that look almost right: known keys, odd values, duplicates, broken calls."""
-    pairs = draw(st.lists(
-        st.tuples(st.sampled_from(KEYS) | junk, number_text | call_text() | junk), max_size=30
-    ))  # fmt: skip
+    pairs = draw(
+        st.lists(
+            st.tuples(st.sampled_from(KEYS) | junk, number_text | call_text() | junk), max_size=30
+        )
+    )
     return draw(st.sampled_from(["", "?", "v=1&"])) + "&".join(f"{k}={v}" for k, v in pairs)
 
 
@@ -345,8 +401,11 @@ def test_notices_name_what_was_ignored_and_why():
     assert found.pop("runs[0].zz").endswith("— ignored")
     assert found.pop("surface_params.q").endswith("— ignored")
     assert found.pop("surface_params.a").startswith("must be between")
-    assert found.pop("start") == "needs two coordinates — used the surface's default start " \
+    assert (
+        found.pop("start")
+        == "needs two coordinates — used the surface's default start "
         + f"({', '.join(format_number(v) for v in SURFACES['rosenbrock'].default_start)})"
+    )
     assert found.pop("noise.batch_size").endswith("— used full batch (exact gradient)")
     assert found.pop("noise.sigma") == "must be finite — used 1"
     assert found.pop("noise.seed") == "must be a whole number — used 0"
@@ -395,8 +454,10 @@ def test_preset_fills_the_state_and_explicit_keys_override_it():
     assert state.simulation.runs == expected.simulation.runs and state.colors == ("#112233",)
     assert (state.simulation.steps, state.view) == (50, VIEWS[0])
     assert state.simulation.noise.batch_size == 4
-    assert parse_query("v=1&preset=demo&batch=full", {"demo": PRESET})[0].simulation.noise \
-        .batch_size is None
+    assert (
+        parse_query("v=1&preset=demo&batch=full", {"demo": PRESET})[0].simulation.noise.batch_size
+        is None
+    )
 
 
 def test_unknown_preset_is_noticed():

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 import re
 import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Mapping
 
 from engine import ConfigError, Noise, Run, Simulation, validate
 from engine.config import MAX_RUNS
@@ -45,8 +45,19 @@ _CALL = re.compile(r"(?s)([A-Za-z_][A-Za-z0-9_]*)(?:\((.*?)(\)?))?")
 _HEX = re.compile(r"[0-9A-Fa-f]{6}")
 _RUN_FIELD = re.compile(r"runs\[(\d+)\]\.(\w+)")
 _TRUE, _FALSE = ("true", "1"), ("false", "0")
-_SINGLE = ("v", "preset", "surface", "start", "steps", "batch", "sigma", "seed", "tol",
-           "view", "classroom")  # fmt: skip
+_SINGLE = (
+    "v",
+    "preset",
+    "surface",
+    "start",
+    "steps",
+    "batch",
+    "sigma",
+    "seed",
+    "tol",
+    "view",
+    "classroom",
+)
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def _clip(text: str, limit: int = 40) -> str:
 # --- numbers and values ---------------------------------------------------------------
 
 
-def format_number(value: float | int | bool) -> str:
+def format_number(value: float | bool) -> str:
     """The shortest text that reads back as exactly `value` (1, 0.001, 1e-6, -0, true)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -239,8 +250,9 @@ def _split_call(text: str, where: str, report: Report) -> tuple[str, dict[str, s
     """`name` or `name(k=v,...)` as (name, {k: v}); None when there is no name."""
     match = _CALL.fullmatch(text.strip())
     if match is None or re.search(r"[()]", match.group(2) or ""):
-        report(where, f"cannot read {_clip(text)} (expected name or name(key=value,...))",
-               "ignored")  # fmt: skip
+        report(
+            where, f"cannot read {_clip(text)} (expected name or name(key=value,...))", "ignored"
+        )
         return None
     name, inner, closing = match.groups()
     if inner is not None and not closing:
@@ -354,9 +366,12 @@ def _draft(values: dict[str, str], runs: list[str], base: AppState, report: Repo
         runs=list(sim.runs),
         colors=list(base.colors),
         origin=list(range(len(sim.runs))),
-        noise={"batch_size": sim.noise.batch_size, "sigma": sim.noise.sigma,
-               "seed": sim.noise.seed},
-    )  # fmt: skip
+        noise={
+            "batch_size": sim.noise.batch_size,
+            "sigma": sim.noise.sigma,
+            "seed": sim.noise.seed,
+        },
+    )
     if "surface" in values:
         parsed = _split_call(values["surface"], "surface", report)
         if parsed is not None:
@@ -371,7 +386,11 @@ def _draft(values: dict[str, str], runs: list[str], base: AppState, report: Repo
         draft.steps = values["steps"]
     if runs:
         if len(runs) > MAX_RUNS:
-            report("runs", f"at most {MAX_RUNS} runs at once", f"ignored the last {len(runs) - MAX_RUNS}")
+            report(
+                "runs",
+                f"at most {MAX_RUNS} runs at once",
+                f"ignored the last {len(runs) - MAX_RUNS}",
+            )
         read = [(i, _read_run(i, text, report)) for i, text in enumerate(runs[:MAX_RUNS])]
         kept = [(i, r) for i, r in read if r is not None]
         draft.runs = [run for _, (run, _) in kept]
@@ -463,8 +482,10 @@ def _repair_run(draft: _Draft, index: int, key: str, problem: str, report: Repor
 
 def _validated(draft: _Draft, report: Report) -> Simulation:
     """`validate` of the draft, repairing one named field per failure (bounded)."""
-    budget = 8 + len(draft.surface_params) + sum(
-        5 + len(r.hyper) + len(r.schedule_params) for r in draft.runs
+    budget = (
+        8
+        + len(draft.surface_params)
+        + sum(5 + len(r.hyper) + len(r.schedule_params) for r in draft.runs)
     )
     for _ in range(budget):
         try:
@@ -487,8 +508,11 @@ def _presentation(values: dict[str, str], base: AppState, report: Report) -> dic
         if values["view"] in VIEWS:
             result["view"] = values["view"]
         else:
-            report("view", f"unknown view {_clip(values['view'])} (one of {', '.join(VIEWS)})",
-                   f"used {base.view}")  # fmt: skip
+            report(
+                "view",
+                f"unknown view {_clip(values['view'])} (one of {', '.join(VIEWS)})",
+                f"used {base.view}",
+            )
     if "classroom" in values:
         flag = _boolean(values["classroom"])
         if isinstance(flag, bool):
@@ -545,7 +569,9 @@ def parse_query(
     try:
         state = _parse(query, presets, _collect(notices), reserved)
     except Exception as error:  # noqa: BLE001 - the page must open whatever the link says
-        notices.append(Notice("query", f"could not be read ({type(error).__name__}) — used the default page"))
+        notices.append(
+            Notice("query", f"could not be read ({type(error).__name__}) — used the default page")
+        )
         state = _base()
     return state, tuple(notices)
 
@@ -564,9 +590,9 @@ __all__ = [
     "MAX_ITEMS",
     "MAX_QUERY_LENGTH",
     "MAX_VALUE_LENGTH",
-    "Notice",
     "RUN_OPTIONS",
     "TOLERANCE",
+    "Notice",
     "format_number",
     "normalize",
     "parse_query",
