@@ -56,8 +56,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 SHELL ["/bin/bash", "-euo", "pipefail", "-c"]
 
-RUN groupadd --system --gid 10001 optiscape \
-    && useradd --system --uid 10001 --gid optiscape --no-create-home \
+RUN groupadd --gid 10001 optiscape \
+    && useradd --no-log-init --uid 10001 --gid optiscape --no-create-home \
        --home-dir /nonexistent --shell /usr/sbin/nologin optiscape \
     && mkdir -p /var/cache/optiscape/jax \
     && chown optiscape:optiscape /var/cache/optiscape/jax
