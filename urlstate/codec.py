@@ -420,7 +420,7 @@ def _repair(draft: _Draft, error: ConfigError, report: Report) -> None:
         report(name, problem, _default_action(SURFACES[draft.surface].params, key))
     elif name.startswith("start"):
         draft.start = None
-        start = format_number_pair(SURFACES[draft.surface].default_start)
+        start = _pair_text(SURFACES[draft.surface].default_start)
         report(name, problem, f"used the surface's default start {start}")
     elif name == "steps":
         draft.steps = base.steps
@@ -441,7 +441,7 @@ def _repair(draft: _Draft, error: ConfigError, report: Report) -> None:
         raise error
 
 
-def format_number_pair(point) -> str:
+def _pair_text(point: tuple[float, float]) -> str:
     """`(x, y)` with both numbers in their shortest exact form."""
     return f"({format_number(float(point[0]))}, {format_number(float(point[1]))})"
 
