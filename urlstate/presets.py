@@ -109,17 +109,21 @@ def _surface_params(sim: Simulation) -> dict[str, float]:
     return SURFACES[sim.surface].resolve(sim.surface_params)
 
 
-def _resolve_point(sim: Simulation, ref: PointRef, near_to: np.ndarray) -> np.ndarray:
-    """Coordinates of `ref`: itself, or the global/local minimum nearest to `near_to`."""
+def _candidates(sim: Simulation, ref: PointRef) -> np.ndarray:
+    """The points `ref` stands for, one per row: itself, or the global or local minima."""
     if not isinstance(ref, str):
-        return np.asarray(ref, np.float64)
+        return np.asarray([ref], np.float64)
     surface = SURFACES[sim.surface]
-    params = _surface_params(sim)
-    candidates = surface.minima(params) if ref == "global" else surface.local_minima(params)
-    points = np.asarray(candidates, np.float64).reshape(-1, 2)
+    find = surface.minima if ref == "global" else surface.local_minima
+    points = np.asarray(find(_surface_params(sim)), np.float64).reshape(-1, 2)
     if not len(points):
         raise ValueError(f"surface {sim.surface!r} has no {ref} minimum")
-    return points[np.argmin(np.linalg.norm(points - near_to, axis=1))]
+    return points
+
+
+def _nearest(xy: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each row of `xy`, the distance to the nearest of `points`."""
+    return np.min(np.linalg.norm(xy[:, None] - points[None], axis=2), axis=1)
 
 
 def _end(traj: Trajectory) -> np.ndarray:
@@ -128,10 +132,15 @@ def _end(traj: Trajectory) -> np.ndarray:
 
 
 def _distance(sim: Simulation, traj: Trajectory, ref: PointRef = "global") -> float:
+    """How far the run ends from `ref` (the nearest point it stands for); inf if it diverged."""
     end = _end(traj)
     if not np.all(np.isfinite(end)):
         return float("inf")
-    return float(np.linalg.norm(end - _resolve_point(sim, ref, end)))
+    return float(_nearest(end[None], _candidates(sim, ref))[0])
+
+
+def _point_text(ref: PointRef) -> str:
+    return f"the {ref} minimum" if isinstance(ref, str) else f"({ref[0]:g}, {ref[1]:g})"
 
 
 def _gap(sim: Simulation, traj: Trajectory) -> np.ndarray:
@@ -150,8 +159,7 @@ def _reached(sim: Simulation, traj: Trajectory, tol: float) -> int | None:
 def _tail_distance(sim: Simulation, traj: Trajectory) -> float:
     """Mean distance to the nearest minimum over the last quarter of the path."""
     tail = traj.xy[-max(len(traj.xy) // 4, 1) :]
-    minima = np.asarray(SURFACES[sim.surface].minima(_surface_params(sim)), np.float64)
-    return float(np.mean(np.min(np.linalg.norm(tail[:, None] - minima[None], axis=2), axis=1)))
+    return float(np.mean(_nearest(tail, _candidates(sim, "global"))))
 
 
 def roughness(traj: Trajectory) -> float:
@@ -208,8 +216,7 @@ def _ends_near(preset: Preset, claim: Claim, trajs: Sequence[Trajectory]) -> tup
     for i, ref in zip(claim.runs, claim.points, strict=True):
         d = _distance(sim, trajs[i], ref)
         holds &= d < claim.near
-        where = f"the {ref} minimum" if isinstance(ref, str) else f"({ref[0]:g}, {ref[1]:g})"
-        parts.append(f"{preset.label(i)} ends {_distance_text(d)} from {where}")
+        parts.append(f"{preset.label(i)} ends {_distance_text(d)} from {_point_text(ref)}")
     return holds, "; ".join(parts) + "."
 
 
@@ -220,7 +227,7 @@ def _escapes(preset: Preset, claim: Claim, trajs: Sequence[Trajectory]) -> tuple
     a, b = (preset.label(i) for i in claim.runs)
     holds = stays < claim.near and leaves > claim.far
     return holds, (
-        f"Distance from the critical point after {sim.steps} steps: {a} {_distance_text(stays)}, "
+        f"Distance from {_point_text(ref)} after {sim.steps} steps: {a} {_distance_text(stays)}, "
         f"{b} {_distance_text(leaves)}."
     )
 
@@ -408,7 +415,7 @@ _PRESETS: tuple[Preset, ...] = (
         name="steep_and_flat",
         title="One steep parameter, one flat: why adaptive methods",
         caption=(
-            "The loss is 200 times steeper in y than in x, so SGD needs a tiny lr to stay stable.\n"
+            "It curves 200 times more sharply in y than in x: SGD needs a tiny lr to stay stable.\n"
             "RMSProp and Adam divide each axis by its gradient size and cross the flat x just as fast."
         ),
         state=_state(
