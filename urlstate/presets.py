@@ -415,8 +415,8 @@ _PRESETS: tuple[Preset, ...] = (
         name="steep_and_flat",
         title="One steep parameter, one flat: why adaptive methods",
         caption=(
-            "It curves 200 times more sharply in y than in x: SGD needs a tiny lr to stay stable.\n"
-            "RMSProp and Adam divide each axis by its gradient size and cross the flat x just as fast."
+            "It curves 200 times more sharply in y than in x, so SGD's lr must be tiny.\n"
+            "RMSProp and Adam divide each axis by its gradient size and cross the flat x fast."
         ),
         state=_state(
             "canyon",
@@ -499,7 +499,7 @@ _PRESETS: tuple[Preset, ...] = (
         name="newton_quadratic",
         title="Newton vs gradient descent on a quadratic",
         caption=(
-            "Newton divides the gradient by the curvature (the Hessian): on a quadratic that is exact.\n"
+            "Newton divides the gradient by the curvature (the Hessian), exact on a quadratic.\n"
             "With lr = 1 it lands on the minimum in one step; gradient descent needs many."
         ),
         state=_state(
@@ -524,7 +524,7 @@ _PRESETS: tuple[Preset, ...] = (
         name="adamw_vs_adam_l2",
         title="AdamW vs Adam with L2 regularisation",
         caption=(
-            "Both use λ = 0.1. Adam adds λθ to the gradient, where it is rescaled with the rest;\n"
+            "Same λ = 0.1: Adam adds λθ to the gradient, where it is rescaled with the rest;\n"
             "AdamW shrinks θ by lr·λ·θ outside the rescaling. They end in different places."
         ),
         state=_state(
