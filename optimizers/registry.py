@@ -9,7 +9,7 @@ RMSProp with momentum is `scale_by_rms → trace → lr`, not optax.rmsprop's `�
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import jax.numpy as jnp
 import optax
@@ -63,7 +63,10 @@ def _nesterov(h: Hyper, lr: LearningRate) -> optax.GradientTransformation:
 
 
 def _adagrad(h: Hyper, lr: LearningRate) -> optax.GradientTransformation:
-    decayed = lambda count: lr(count) / (1.0 + count * h["lr_decay"])  # noqa: E731
+    def decayed(count: jnp.ndarray) -> jnp.ndarray:
+        """torch's lr / (1 + (t − 1)·lr_decay), t counted from 1."""
+        return lr(count) / (1.0 + count * h["lr_decay"])
+
     return _l2(
         h, transforms.scale_by_torch_adagrad(h["eps"]), optax.scale_by_learning_rate(decayed)
     )
@@ -101,9 +104,7 @@ def _amsgrad(h: Hyper, lr: LearningRate) -> optax.GradientTransformation:
 
 
 def _nadam(h: Hyper, lr: LearningRate) -> optax.GradientTransformation:
-    rule = transforms.scale_by_torch_nadam(
-        h["beta1"], h["beta2"], h["eps"], h["momentum_decay"]
-    )
+    rule = transforms.scale_by_torch_nadam(h["beta1"], h["beta2"], h["eps"], h["momentum_decay"])
     return _l2(h, rule, optax.scale_by_learning_rate(lr))
 
 
@@ -250,7 +251,8 @@ _OPTIMIZERS = (
         name="nadam",
         title="NAdam",
         latex=(
-            _L2 + r",\quad \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right),\quad "
+            _L2
+            + r",\quad \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right),\quad "
             + _MOMENTS
             + r",\quad \theta \leftarrow \theta - \eta\, \frac{"
             r"\frac{1-\mu_t}{1-\prod_{i \le t}\mu_i}\, g"

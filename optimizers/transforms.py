@@ -129,8 +129,9 @@ def scale_by_torch_nadam(
         gradient_weight = (1.0 - now) / (1.0 - product)
         momentum_weight = following / (1.0 - product * following)
         updates = jax.tree.map(
-            lambda g, m, v: (gradient_weight * g + momentum_weight * m)
-            / (jnp.sqrt(v / correction) + eps),
+            lambda g, m, v: (
+                (gradient_weight * g + momentum_weight * m) / (jnp.sqrt(v / correction) + eps)
+            ),
             updates,
             mu,
             nu,

@@ -7,10 +7,11 @@ Adam without bias correction). Trajectories must agree to 1e-9 over 300 steps.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,7 @@ from optimizers import OPTIMIZERS
 
 STEPS = 300
 TOLERANCE = 1e-9
+NO_TORCH = "torch.optim is the reference for the rules it has"
 
 CANYON = {"kappa": 10.0, "angle": 30.0}
 ROSENBROCK = {"a": 1.0, "b": 100.0}
@@ -127,10 +129,18 @@ OWN_DEFAULTS = {("momentum", "momentum"), ("nesterov", "momentum")}
 
 def torch_arguments(hyper: dict, fixed: dict) -> dict:
     """Registry hyperparameters spelled as the torch constructor's arguments."""
-    arguments = {k: v for k, v in hyper.items() if k not in ("beta1", "beta2")}
+    arguments = {k: v for k, v in hyper.items() if k not in ("beta1", "beta2", "bias_correction")}
     if "beta1" in hyper:
         arguments["betas"] = (hyper["beta1"], hyper["beta2"])
     return {**arguments, **fixed}
+
+
+def torch_optimizer(optimizer: str, overrides: dict) -> Callable:
+    """The torch constructor for a registry optimizer and hyperparameters, given its params."""
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
+    _, cls, fixed, _ = TORCH_CASES[optimizer]
+    arguments = torch_arguments(full_hyper(optimizer, overrides), fixed)
+    return functools.partial(getattr(torch.optim, cls), **arguments)
 
 
 def torch_path(
@@ -140,7 +150,7 @@ def torch_path(
     make_scheduler: Callable | None = None,
 ) -> np.ndarray:
     """Positions visited by a torch optimizer on `surface` (float64)."""
-    torch = pytest.importorskip("torch", reason="torch provides the reference optimizers")
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     default = torch.get_default_dtype()
     # torch keeps scalar state (step counts, NAdam's μ product) in the default dtype.
     torch.set_default_dtype(torch.float64)
@@ -163,35 +173,38 @@ def torch_path(
 
 @pytest.mark.parametrize("optimizer", sorted(TORCH_CASES))
 def test_matches_torch(optimizer: str) -> None:
-    torch = pytest.importorskip("torch", reason="torch provides the reference optimizers")
-    surface, cls, fixed, variants = TORCH_CASES[optimizer]
+    pytest.importorskip("torch", reason=NO_TORCH)
+    surface, _, _, variants = TORCH_CASES[optimizer]
     params = SURFACE_PARAMS[surface]
     paths = engine_paths(surface, params, [Run(optimizer, hyper=v) for v in variants])
     for overrides, path in zip(variants, paths):
-        kwargs = torch_arguments(full_hyper(optimizer, overrides), fixed)
-        kwargs.pop("bias_correction", None)
-        expected = torch_path(surface, params, lambda p: getattr(torch.optim, cls)(p, **kwargs))
+        expected = torch_path(surface, params, torch_optimizer(optimizer, overrides))
         np.testing.assert_allclose(path, expected, rtol=0, atol=TOLERANCE, err_msg=str(overrides))
         assert np.abs(path[-1] - path[0]).max() > 0.1  # the run went somewhere
 
 
 @pytest.mark.parametrize("optimizer", sorted(TORCH_CASES))
 def test_defaults_are_torchs(optimizer: str) -> None:
-    torch = pytest.importorskip("torch", reason="torch provides the reference defaults")
-    _, cls, fixed, _ = TORCH_CASES[optimizer]
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
+    cls = TORCH_CASES[optimizer][1]
     signature = inspect.signature(getattr(torch.optim, cls).__init__).parameters
     defaults = {name: p.default for name, p in signature.items()}
     ours = torch_arguments(OPTIMIZERS[optimizer].defaults(), {})
     for name, value in ours.items():
         if name != "lr" and (optimizer, name) not in OWN_DEFAULTS and name in defaults:
             assert value == defaults[name], name
-    assert set(ours) - set(defaults) <= {"bias_correction"}
+    assert set(ours) <= set(defaults)
 
 
 # (schedule, its parameters, the torch scheduler, optimizer, its hyperparameter overrides)
 SCHEDULE_CASES = [
-    ("step", {"step_size": 40, "gamma": 0.5}, ("StepLR", {"step_size": 40, "gamma": 0.5}),
-     "rmsprop", {"momentum": 0.8}),
+    (
+        "step",
+        {"step_size": 40, "gamma": 0.5},
+        ("StepLR", {"step_size": 40, "gamma": 0.5}),
+        "rmsprop",
+        {"momentum": 0.8},
+    ),
     ("exponential", {"k": 0.01}, ("ExponentialLR", {"gamma": math.exp(-0.01)}), "adam", {}),
 ]
 
@@ -199,18 +212,15 @@ SCHEDULE_CASES = [
 @pytest.mark.parametrize("schedule, params, scheduler, optimizer, overrides", SCHEDULE_CASES)
 def test_schedule_matches_torch(schedule, params, scheduler, optimizer, overrides) -> None:
     """The scheduled learning rate multiplies the rule's direction exactly where torch's does."""
-    torch = pytest.importorskip("torch", reason="torch provides the reference schedulers")
-    cls, fixed, *_ = TORCH_CASES[optimizer][1:]
+    torch = pytest.importorskip("torch", reason=NO_TORCH)
     run = Run(optimizer, hyper=overrides, schedule=schedule, schedule_params=params)
     (path,) = engine_paths("canyon", CANYON, [run])
-    kwargs = torch_arguments(full_hyper(optimizer, overrides), fixed)
-    kwargs.pop("bias_correction", None)
     name, scheduler_kwargs = scheduler
     expected = torch_path(
         "canyon",
         CANYON,
-        lambda p: getattr(torch.optim, cls)(p, **kwargs),
-        lambda o: getattr(torch.optim.lr_scheduler, name)(o, **scheduler_kwargs),
+        torch_optimizer(optimizer, overrides),
+        functools.partial(getattr(torch.optim.lr_scheduler, name), **scheduler_kwargs),
     )
     np.testing.assert_allclose(path, expected, rtol=0, atol=TOLERANCE)
 
@@ -258,9 +268,18 @@ def _adam_uncorrected(h: dict, surface: str, params: dict) -> np.ndarray:
 # (optimizer, surface, reference loop, variants' hyperparameter overrides)
 NUMPY_CASES = [
     ("lion", "rosenbrock", _lion, [{}, {"beta1": 0.5, "beta2": 0.9, "weight_decay": 0.3}]),
-    ("newton", "rosenbrock", _newton, [{"lr": 0.5}, {"damping": 2.0}, {"lr": 0.3, "damping": 10.0}]),
-    ("adam", "canyon", _adam_uncorrected,
-     [{"bias_correction": False}, {"bias_correction": False, "beta2": 0.9, "weight_decay": 0.1}]),
+    (
+        "newton",
+        "rosenbrock",
+        _newton,
+        [{"lr": 0.5}, {"damping": 2.0}, {"lr": 0.3, "damping": 10.0}],
+    ),
+    (
+        "adam",
+        "canyon",
+        _adam_uncorrected,
+        [{"bias_correction": False}, {"bias_correction": False, "beta2": 0.9, "weight_decay": 0.1}],
+    ),
 ]
 
 
@@ -281,8 +300,13 @@ def test_newton_singular_hessian_is_reported_not_raised() -> None:
     b = 2. Damping makes the system regular again.
     """
     variants = NUMPY_CASES[1][3]
-    sim = Simulation("rosenbrock", tuple(Run("newton", hyper=v) for v in variants),
-                     start=(0.0, 0.25), steps=STEPS, surface_params={"a": 1.0, "b": 2.0})
+    sim = Simulation(
+        "rosenbrock",
+        tuple(Run("newton", hyper=v) for v in variants),
+        start=(0.0, 0.25),
+        steps=STEPS,
+        surface_params={"a": 1.0, "b": 2.0},
+    )
     for overrides, trajectory in zip(variants, simulate(sim)):
         singular = full_hyper("newton", overrides)["damping"] == 0
         assert trajectory.diverged_at == (1 if singular else None), overrides
@@ -311,29 +335,37 @@ def _chain(name: str, hyper: dict) -> optax.GradientTransformationExtraArgs:
     )
 
 
+def _sphere_path(name: str, hyper: dict, steps: int = 200) -> tuple[jnp.ndarray, dict]:
+    """`steps` steps from the sphere's default start, and the final internals."""
+    spec, tx = OPTIMIZERS[name], _chain(name, hyper)
+    sphere = SURFACES["sphere"]
+
+    def loss(xy: jnp.ndarray) -> jnp.ndarray:
+        return sphere.fn(xy, {})
+
+    def step(carry, _):
+        xy, state = carry
+        extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
+        update, state = tx.update(jax.grad(loss)(xy), state, xy, **extra)
+        return (xy + update, state), xy + update
+
+    start = jnp.asarray(sphere.default_start)
+    (_, state), path = jax.lax.scan(step, (start, tx.init(start)), length=steps)
+    inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
+    return jnp.concatenate([start[None], path]), inner
+
+
 @jax.jit
-def _defaults_on_sphere(numbers: dict) -> list:
-    """Every optimizer and switch setting, 200 steps from the sphere's start, in one compile.
+def _defaults_on_sphere(numbers: list[dict]) -> list:
+    """Every optimizer and switch setting on the sphere, in one compile.
 
     Float hyperparameters are traced (as in the engine), so a rule that branches on one in
-    Python fails here. Returns, per variant, the path and the final internals.
+    Python fails here.
     """
-    loss = lambda xy: SURFACES["sphere"].fn(xy, {})  # noqa: E731
-    results = []
-    for (name, switches), hyper in zip(VARIANTS, numbers):
-        spec, tx = OPTIMIZERS[name], _chain(name, {**hyper, **switches})
-
-        def step(carry, _):
-            xy, state = carry
-            extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
-            update, state = tx.update(jax.grad(loss)(xy), state, xy, **extra)
-            return (xy + update, state), xy + update
-
-        start = jnp.asarray(SURFACES["sphere"].default_start)
-        (_, state), path = jax.lax.scan(step, (start, tx.init(start)), length=200)
-        inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
-        results.append((jnp.concatenate([start[None], path]), inner))
-    return results
+    return [
+        _sphere_path(name, {**hyper, **switches})
+        for (name, switches), hyper in zip(VARIANTS, numbers)
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
