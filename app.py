@@ -12,6 +12,7 @@ import components.page  # noqa: F401  (registers the page's callbacks)
 from api import register_api
 from components.layout import page
 from security import harden
+from components.page import PRESET_STATES
 
 app = dash.Dash(
     __name__,
@@ -22,7 +23,7 @@ app = dash.Dash(
 )
 server = app.server
 app.layout = page()
-register_api(server)
+register_api(server, PRESET_STATES)
 harden(app)
 
 _ready = threading.Event()

@@ -43,8 +43,9 @@
     state.data = data;
     state.internals = internals || null;
     state.last = Math.max(...data.runs.map(lengthOf)) - 1;
-    pause();
-    state.frame = state.last;
+    // New data while playing keeps playing from the same step; otherwise show whole paths.
+    state.frame = state.playing ? Math.min(state.frame, state.last) : state.last;
+    if (state.playing) { state.f0 = state.frame; state.t0 = performance.now(); }
     updateBar();
     return figures.map((fig, i) => {
       if (!fig || !fig.data) return noUpdate;

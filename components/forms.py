@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from optimizers import OPTIMIZERS, SCHEDULES
-from urlstate import AppState
+from urlstate import PALETTE, AppState
 
 _UNSAFE = re.compile(r"[,()=&\s]")
 
@@ -85,7 +85,7 @@ def state_to_form(state: AppState) -> PageForm:
     )
 
 
-def _run_query(run: RunForm) -> str:
+def _run_query(index: int, run: RunForm) -> str:
     spec = OPTIMIZERS.get(run.optimizer)
     schedule = SCHEDULES.get(run.schedule)
     keep = {p.name for p in spec.hyper} if spec else set()
@@ -95,7 +95,7 @@ def _run_query(run: RunForm) -> str:
     if run.schedule != "constant":
         values = {"schedule": run.schedule, **values}
     color = str(run.values.get("color") or "").lstrip("#")
-    if color:
+    if color and color.upper() != PALETTE[index % len(PALETTE)].lstrip("#").upper():
         values["color"] = color
     return _call(run.optimizer, values)
 
@@ -109,7 +109,7 @@ def form_to_query(form: PageForm) -> str:
         ("start", f"{_text(v.get('start_x', ''))},{_text(v.get('start_y', ''))}"),
         ("steps", _text(v.get("steps", ""))),
     ]
-    pairs += [("run", _run_query(run)) for run in form.runs]
+    pairs += [("run", _run_query(i, run)) for i, run in enumerate(form.runs)]
     if v.get("minibatch"):
         pairs += [("batch", _text(v.get("batch", ""))), ("sigma", _text(v.get("sigma", "")))]
         pairs += [("seed", _text(v.get("seed", "")))]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 URL = "url"
-NOTICE = "notice"
+NOTICE = "notice"  # what a link or preset asked for that was ignored
+INPUT_NOTICE = "input-notice"  # what typed values were ignored
 PRESET = "preset"
 PRESET_CAPTION = "preset-caption"
 COPY_LINK = "copy-link"

@@ -106,6 +106,7 @@ def page() -> dmc.MantineProvider:
             [
                 header(),
                 html.Div(id=ids.NOTICE, className="notice-wrap"),
+                html.Div(id=ids.INPUT_NOTICE, className="notice-wrap"),
                 html.Div([control_panel(), main_area()], className="body"),
                 *stores(),
             ],

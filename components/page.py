@@ -33,6 +33,7 @@ from urlstate import PALETTE, AppState
 from urlstate.codec import parse_query, to_query
 from urlstate.presets import PRESETS
 
+PRESET_STATES = {name: preset.state for name, preset in PRESETS.items()}
 CONTOUR_RESOLUTION = 120
 PANEL_RESOLUTION = 60
 SURFACE3D_RESOLUTION = 70
@@ -147,7 +148,7 @@ def load(search: str | None, preset: str | None) -> dict:
         state, problems = PRESETS[preset].state, ()
         caption = PRESETS[preset].caption
     else:
-        state, problems = parse_query((search or "").lstrip("?"))
+        state, problems = parse_query((search or "").lstrip("?"), PRESET_STATES)
         caption = no_update
     form = state_to_form(state)
     return dict(
@@ -234,7 +235,7 @@ def _recolor(runs: list[RunForm]) -> list[RunForm]:
 
 @callback(
     Output(ids.CONFIG, "data"),
-    Output(ids.NOTICE, "children", allow_duplicate=True),
+    Output(ids.INPUT_NOTICE, "children"),
     inputs=dict(
         fields=Input(ids.field(ALL), "value"),
         field_flags=Input(ids.field_flag(ALL), "checked"),

@@ -17,11 +17,11 @@ GRAPH_CONFIG = {
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
 
+# (view name, tab label, graphs in that tab): the lecture figure is contour and loss together.
 TABS = (
-    ("contour", "Contour", ids.GRAPH_CONTOUR),
-    ("surface3d", "3D surface", ids.GRAPH_3D),
-    ("loss", "Loss", ids.GRAPH_LOSS),
-    ("panels", "Side by side", ids.GRAPH_PANELS),
+    ("contour", "Contour & loss", (ids.GRAPH_CONTOUR, ids.GRAPH_LOSS)),
+    ("surface3d", "3D surface", (ids.GRAPH_3D,)),
+    ("panels", "Side by side", (ids.GRAPH_PANELS,)),
 )
 
 
@@ -40,8 +40,11 @@ def animation_bar() -> html.Div:
 def view_tabs(view: str) -> dmc.Tabs:
     """One tab per view; every view follows the same animation frame."""
     panels = [
-        dmc.TabsPanel(_graph(graph_id, "min(68vh, 720px)"), value=value)
-        for value, _, graph_id in TABS
+        dmc.TabsPanel(
+            html.Div([_graph(g, "min(66vh, 720px)") for g in graphs], className=f"tab-{value}"),
+            value=value,
+        )
+        for value, _, graphs in TABS
     ]
     panels.append(
         dmc.TabsPanel(
@@ -96,12 +99,12 @@ def summary_table(labels: Sequence[str], colors: Sequence[str], rows: Sequence[R
     )
 
 
-def notices(items: Sequence[tuple[str, str]]):
+def notices(items: Sequence[tuple[str, str]], title: str = "Some settings were ignored"):
     """A visible list of what was ignored and why (nothing when all is well)."""
     if not items:
         return None
     return dmc.Alert(
         html.Ul([html.Li([html.Code(field), f": {message}"]) for field, message in items]),
-        title="Some settings were ignored", color="orange", withCloseButton=True,
+        title=title, color="orange", withCloseButton=True,
         className="notice",
     )
