@@ -35,10 +35,12 @@ def warm_up() -> None:
     from urlstate.codec import to_query
     from urlstate.presets import DEFAULT_PRESET, PRESETS
 
-    state = PRESETS[DEFAULT_PRESET].state
-    computation(to_query(state), with_internals=True)
-    build_figures(state)
-    _ready.set()
+    try:
+        state = PRESETS[DEFAULT_PRESET].state
+        computation(to_query(state), with_internals=True)
+        build_figures(state)
+    finally:
+        _ready.set()  # a failed warm-up only means the first request compiles
 
 
 @server.get("/healthz")

@@ -24,7 +24,7 @@ PALETTE = (
     "#F0E442",
 )
 
-VIEWS = ("contour", "surface3d", "loss", "panels", "internals")
+VIEWS = ("contour", "surface3d", "panels", "internals")
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,10 @@ def default_state() -> AppState:
             surface="canyon",
             surface_params={"kappa": 20.0, "angle": 0.0},
             start=(-1.8, 0.6),
-            steps=100,
+            steps=200,
             runs=(
                 Run("sgd", {"lr": 0.09}),
-                Run("momentum", {"lr": 0.02, "momentum": 0.8}),
+                Run("momentum", {"lr": 0.09, "momentum": 0.5}),
                 Run("adam", {"lr": 0.1}),
             ),
             noise=Noise(),

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine import Noise, Run, Simulation, Trajectory, simulate, validate
 from landscapes import SURFACES
-from urlstate.model import AppState
+from urlstate.model import AppState, default_state
 
 Point = tuple[float, float]
 PointRef = Point | Literal["global", "local"]
@@ -361,12 +361,7 @@ _PRESETS: tuple[Preset, ...] = (
             "SGD zig-zags between the steep walls; momentum's velocity cancels across them.\n"
             "Adam takes steps of about lr on each axis, so it arrives steadily but later."
         ),
-        state=_state(
-            "canyon",
-            (_sgd(0.09), _momentum(0.09, 0.5), _lr("adam", 0.1)),
-            start=CANYON_START,
-            params=_canyon(20.0),
-        ),
+        state=default_state(),  # the page opens on this comparison
         claim=Claim("reaches_first", runs=(1, 0, 2), tol=1e-6),
     ),
     Preset(
