@@ -1,9 +1,25 @@
-"""The trajectory engine (float64 throughout: set before any array exists)."""
+"""The trajectory engine (float64 throughout: set before any array exists).
 
-import jax
+XLA:CPU compiles a `while` loop into one kernel only when its body touches little memory
+(1 kB by default); otherwise every operation of every step is dispatched separately, about
+ten times slower for these tiny 2D loops. The threshold is raised here, before the backend
+reads XLA_FLAGS (it does so once, at its first compilation): import `engine` before
+running anything in JAX.
+"""
+
+import os
+
+_SMALL_LOOP_FLAG = "xla_cpu_small_while_loop_byte_threshold"
+if _SMALL_LOOP_FLAG not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = " ".join(
+        (os.environ.get("XLA_FLAGS", ""), f"--xla_backend_extra_options={_SMALL_LOOP_FLAG}=1048576")
+    ).strip()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+from engine.cache import enable_compilation_cache, warm_up  # noqa: E402
 from engine.config import ConfigError, Noise, Run, Simulation, validate  # noqa: E402
 from engine.trajectories import Trajectory, compile_count, simulate  # noqa: E402
 
@@ -14,6 +30,8 @@ __all__ = [
     "Simulation",
     "Trajectory",
     "compile_count",
+    "enable_compilation_cache",
     "simulate",
     "validate",
+    "warm_up",
 ]

@@ -4,6 +4,11 @@ Runs that share a structure (surface, optimizer, its boolean switches, schedule,
 are stacked and computed by one `vmap`ped `lax.scan`. Every number (hyperparameters, schedule
 and surface parameters, start, noise, seed, step count within its bucket) is passed as an
 array, so changing it never recompiles.
+
+The scan body does only what must be sequential: gradient, clipping, update rule. Loss,
+gradient, learning rate, effective learning rate and divergence are computed afterwards in
+one vectorized pass over all positions, which keeps the body small enough for XLA:CPU to
+compile the whole loop into a single kernel.
 """
 
 from __future__ import annotations
@@ -17,14 +22,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from engine.config import Simulation, validate
+from engine.config import Run, Simulation, validate
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from optimizers.schedules import learning_rate
 
 STEP_BUCKETS = (100, 250, 500, 1000, 2000, 5000, 10_000)
-UNROLL = 1
 BOUND = 1e6  # a run whose position leaves [-BOUND, BOUND]² has diverged
+TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
 
 
 class Structure(NamedTuple):
@@ -60,83 +65,89 @@ def step_bucket(steps: int) -> int:
     return STEP_BUCKETS[bisect.bisect_left(STEP_BUCKETS, steps)]
 
 
+def _finite_rows(x: jnp.ndarray) -> jnp.ndarray:
+    """Per row (leading axis): whether every entry is finite."""
+    return jnp.all(jnp.isfinite(x.reshape(x.shape[0], -1)), axis=1)
+
+
 def _one_run(structure: Structure, surface_params, start, run, draws, total):
+    """One run's record and the index of its first non-finite or out-of-bounds position."""
     surface = SURFACES[structure.surface]
     spec = OPTIMIZERS[structure.optimizer]
     hyper = {**run["hyper"], **dict(structure.switches)}
-    lr = learning_rate(
+    steps = jnp.arange(structure.length, dtype=jnp.float64)
+    lrs = learning_rate(
         SCHEDULES[structure.schedule], hyper["lr"], run["schedule"], run["warmup"], total
-    )
+    )(steps)
     tx = optax.chain(
         optax.clip_by_global_norm(run["clip_norm"]),
         optax.clip(run["clip_value"]),
-        spec.build(hyper, lr),
+        spec.build(hyper, lambda count: lrs[count]),
     )
 
     def loss(xy):
         return surface.fn(xy, surface_params)
 
-    value_and_grad = jax.value_and_grad(loss)
+    grad = jax.grad(loss)
     hessian = jax.hessian(loss)
 
-    def probe(xy):
-        """Loss and gradient at `xy`, and whether all of it is finite and in bounds."""
-        value, g = value_and_grad(xy)
-        ok = (
-            jnp.all(jnp.isfinite(xy))
-            & jnp.all(jnp.abs(xy) <= BOUND)
-            & jnp.isfinite(value)
-            & jnp.all(jnp.isfinite(g))
-        )
-        return ok, value, g
-
-    def body(carry, inputs):
-        xy, g, state, alive, diverged_at = carry
-        t, noise = inputs
-        noisy = g + noise
+    def body(carry, noise):
+        xy, state = carry
         extra = {"hessian": hessian(xy)} if spec.needs_hessian else {}
-        update, new_state = tx.update(noisy, state, xy, **extra)
+        update, state = tx.update(grad(xy) + noise, state, xy, **extra)
+        inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
         new_xy = xy + update
-        ok, value, new_g = probe(new_xy)
-        ok = alive & ok
-        zero = jnp.zeros_like(xy)
-        inner = {k: optax.tree_utils.tree_get(new_state, f) for k, f in spec.internals.items()}
-        inner["effective_lr"] = jnp.where(jnp.abs(noisy) > 1e-12, -update / noisy, 0.0)
-        record = {
-            "xy": jnp.where(ok, new_xy, xy),
-            "loss": jnp.where(ok, value, 0.0),
-            "grad": jnp.where(ok, new_g, zero),
-            "update": jnp.where(ok, update, zero),
-            "lr": lr(t),
-            "internals": {k: jnp.where(ok, v, zero) for k, v in inner.items()},
-        }
-        carry = (
-            record["xy"],
-            jnp.where(ok, new_g, g),
-            new_state,  # a dead run's state is never used again: no `where` (it is costly)
-            ok,
-            jnp.where(alive & ~ok, t + 1, diverged_at),
-        )
-        return carry, record
+        return (new_xy, state), (new_xy, update, inner)
 
-    start_ok, start_loss, start_g = probe(start)
-    start_g = jnp.where(start_ok, start_g, 0.0)
-    init = (start, start_g, tx.init(start), start_ok, jnp.where(start_ok, -1, 0))
-    steps = jnp.arange(structure.length)
-    (*_, diverged_at), record = jax.lax.scan(body, init, (steps, draws), unroll=UNROLL)
-    record["xy"] = jnp.concatenate([start[None], record["xy"]])
-    record["grad"] = jnp.concatenate([start_g[None], record["grad"]])
-    record["loss"] = jnp.concatenate([jnp.where(start_ok, start_loss, 0.0)[None], record["loss"]])
-    return record, diverged_at
+    _, (path, update, inner) = jax.lax.scan(body, (start, tx.init(start)), draws)
+    xy = jnp.concatenate([start[None], path])
+    values, grads = jax.vmap(jax.value_and_grad(loss))(xy)
+    noisy = grads[:-1] + draws
+    inner["effective_lr"] = jnp.where(
+        jnp.abs(noisy) > TINY_GRADIENT, -update / jnp.where(noisy == 0, 1.0, noisy), 0.0
+    )
+    per_step = {"update": update, "lr": lrs, "internals": inner}
+    ok = (
+        _finite_rows(xy)
+        & jnp.all(jnp.abs(xy) <= BOUND, axis=1)
+        & jnp.isfinite(values)
+        & _finite_rows(grads)
+    )
+    step_ok = jnp.stack([_finite_rows(leaf) for leaf in jax.tree.leaves(per_step)]).all(0)
+    ok = ok.at[1:].set(ok[1:] & step_ok)
+    diverged_at = jnp.where(ok.all(), -1, jnp.argmin(ok))
+    return {"xy": xy, "loss": values, "grad": grads, **per_step}, diverged_at
+
+
+def _unpack(structure: Structure, row) -> dict:
+    """A run's numbers by name, from its row in the group's matrix (see `_row`)."""
+    hyper, schedule = _layout(structure)
+    return {
+        "hyper": {name: row[i] for i, name in enumerate(hyper)},
+        "schedule": {name: row[len(hyper) + i] for i, name in enumerate(schedule)},
+        "warmup": row[-3],
+        "clip_norm": row[-2],
+        "clip_value": row[-1],
+    }
 
 
 @jax.jit(static_argnames=("structure",))
-def _trajectories(structure: Structure, surface_params, start, runs, noise, total):
-    key = jax.random.key(noise["seed"])
-    draws = noise["scale"] * jax.random.normal(key, (structure.length, 2), jnp.float64)
-    return jax.vmap(_one_run, in_axes=(None, None, None, 0, None, None))(
-        structure, surface_params, start, runs, draws, total
+def _trajectories(structure: Structure, common, rows):
+    """Records of a group of runs; `common` is `_common(sim)`, `rows` one `_row` per run."""
+    start, scale, seed, total = common[:2], common[2], common[3], common[4]
+    names = [p.name for p in SURFACES[structure.surface].params]
+    surface_params = {name: common[5 + i] for i, name in enumerate(names)}
+    shape = (structure.length, 2)
+    draws = jax.lax.cond(  # drawing costs more than the whole scan: only when asked for
+        scale > 0,
+        lambda: scale * jax.random.normal(jax.random.key(seed.astype(jnp.int64)), shape),
+        lambda: jnp.zeros(shape),
     )
+    return jax.vmap(
+        lambda row: _one_run(
+            structure, surface_params, start, _unpack(structure, row), draws, total
+        )
+    )(rows)
 
 
 def compile_count() -> int:
@@ -144,30 +155,47 @@ def compile_count() -> int:
     return _trajectories._cache_size()
 
 
-def _structure(sim: Simulation, run) -> Structure:
+def _structure(sim: Simulation, run: Run) -> Structure:
     spec = OPTIMIZERS[run.optimizer]
     switches = tuple((name, bool(run.hyper[name])) for name in spec.static_names())
     return Structure(sim.surface, run.optimizer, switches, run.schedule, step_bucket(sim.steps))
 
 
-def _as_data(run, spec) -> dict:
-    """A run's numbers as float64 arrays (one dtype, so no value ever changes a signature)."""
-    f64 = np.float64
-    inf = np.inf
-    return {
-        "hyper": {p.name: f64(run.hyper[p.name]) for p in spec.hyper if not p.is_static},
-        "schedule": {k: f64(v) for k, v in run.schedule_params.items()},
-        "warmup": f64(run.warmup),
-        "clip_norm": f64(inf if run.clip_norm is None else run.clip_norm),
-        "clip_value": f64(inf if run.clip_value is None else run.clip_value),
-    }
+def _layout(structure: Structure) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of a run's numeric hyperparameters and schedule parameters, in row order."""
+    hyper = OPTIMIZERS[structure.optimizer].hyper
+    return (
+        tuple(p.name for p in hyper if not p.is_static),
+        tuple(p.name for p in SCHEDULES[structure.schedule].params),
+    )
 
 
-def _stack(items: list[dict]) -> dict:
-    """Runs' data stacked along a leading axis padded to a power of two (fewer shapes)."""
-    size = 1 << (len(items) - 1).bit_length()
-    padded = items + [items[0]] * (size - len(items))
-    return jax.tree.map(lambda *leaves: np.stack(leaves), *padded)
+def _row(structure: Structure, run: Run) -> list[float]:
+    """A validated run's numbers, flat: hyperparameters, schedule, warmup, clipping (inf = off)."""
+    hyper, schedule = _layout(structure)
+    return [
+        *(run.hyper[name] for name in hyper),
+        *(run.schedule_params[name] for name in schedule),
+        run.warmup,
+        np.inf if run.clip_norm is None else run.clip_norm,
+        np.inf if run.clip_value is None else run.clip_value,
+    ]
+
+
+def _common(sim: Simulation) -> np.ndarray:
+    """A validated simulation's shared numbers: start, noise scale, seed, steps, surface params."""
+    batch = sim.noise.batch_size
+    scale = 0.0 if batch is None else sim.noise.sigma / np.sqrt(batch)
+    surface = SURFACES[sim.surface]
+    params = [sim.surface_params[p.name] for p in surface.params]
+    return np.array([*sim.start, scale, sim.noise.seed, sim.steps, *params], np.float64)
+
+
+def _rows(structure: Structure, runs: list[Run]) -> np.ndarray:
+    """Runs' rows, padded to a power of two with copies of the first (fewer shapes)."""
+    size = 1 << (len(runs) - 1).bit_length()
+    rows = [_row(structure, run) for run in runs]
+    return np.array(rows + rows[:1] * (size - len(rows)), np.float64)
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:
@@ -176,20 +204,14 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     groups: dict[Structure, list[int]] = {}
     for index, run in enumerate(sim.runs):
         groups.setdefault(_structure(sim, run), []).append(index)
-    surface_params = {k: np.float64(v) for k, v in sim.surface_params.items()}
-    start = np.asarray(sim.start, np.float64)
-    batch = sim.noise.batch_size
-    noise = {
-        "scale": np.float64(0.0 if batch is None else sim.noise.sigma / np.sqrt(batch)),
-        "seed": np.int64(sim.noise.seed),
-    }
-    total = np.float64(sim.steps)
+    common = _common(sim)
+    pending = [  # every group is dispatched before any result is waited for
+        (indices, _trajectories(structure, common, _rows(structure, [sim.runs[i] for i in indices])))
+        for structure, indices in groups.items()
+    ]
     results: list[Trajectory | None] = [None] * len(sim.runs)
-    for structure, indices in groups.items():
-        data = _stack([_as_data(sim.runs[i], OPTIMIZERS[sim.runs[i].optimizer]) for i in indices])
-        record, diverged = jax.device_get(
-            _trajectories(structure, surface_params, start, data, noise, total)
-        )
+    for indices, output in pending:
+        record, diverged = jax.tree.map(np.asarray, output)  # faster than jax.device_get
         for row, index in enumerate(indices):
             results[index] = _trajectory(record, int(diverged[row]), row, sim.steps)
     return results
@@ -202,10 +224,13 @@ def _trajectory(record: dict, diverged_at: int, row: int, steps: int) -> Traject
     else:
         diverged, positions = diverged_at, max(diverged_at, 1)
     moves = positions - 1
+    loss, grad = record["loss"][row, :positions], record["grad"][row, :positions]
+    if diverged == 0:  # the start itself is invalid: keep the point, not its numbers
+        loss, grad = np.zeros_like(loss), np.zeros_like(grad)
     return Trajectory(
         xy=record["xy"][row, :positions],
-        loss=record["loss"][row, :positions],
-        grad=record["grad"][row, :positions],
+        loss=loss,
+        grad=grad,
         update=record["update"][row, :moves],
         lr=record["lr"][row, :moves],
         internals={k: v[row, :moves] for k, v in record["internals"].items()},
