@@ -10,7 +10,7 @@ from flask import jsonify
 
 import components.page  # noqa: F401  (registers the page's callbacks)
 from api import register_api
-from components.layout import page
+from components.layout import page, validation_layout
 from security import harden
 from components.page import PRESET_STATES
 
@@ -23,6 +23,7 @@ app = dash.Dash(
 )
 server = app.server
 app.layout = page()
+app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
 harden(app)
 

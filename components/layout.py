@@ -6,7 +6,10 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from components import ids
+from components.controls import noise_section, run_cards, surface_section
+from components.forms import state_to_form
 from components.views import animation_bar, view_tabs
+from urlstate import default_state
 from urlstate.presets import PRESETS
 
 
@@ -115,3 +118,9 @@ def page() -> dmc.MantineProvider:
         ),
         theme={"fontFamily": "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "primaryColor": "blue"},
     )
+
+
+def validation_layout() -> html.Div:
+    """The page with every dynamically rendered control, so Dash can check callback ids."""
+    form = state_to_form(default_state())
+    return html.Div([page(), *surface_section(form), *noise_section(form), *run_cards(form.runs)])
