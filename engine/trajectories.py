@@ -1,14 +1,14 @@
 """The trajectory engine: every run of a configuration, computed in compiled JAX.
 
 Runs that share a structure (surface, optimizer, its boolean switches, schedule, step bucket)
-are stacked and computed by one `vmap`ped `lax.scan`. Every number (hyperparameters, schedule
-and surface parameters, start, noise, seed, step count within its bucket) is passed as an
-array, so changing it never recompiles.
+are stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
+(hyperparameters, schedule and surface parameters, start, noise, seed, step count within its
+bucket) is passed as an array, so changing it never recompiles.
 
-The scan body does only what must be sequential: gradient, clipping, update rule. Loss,
-gradient, learning rate, effective learning rate and divergence are computed afterwards in
-one vectorized pass over all positions, which keeps the body small enough for XLA:CPU to
-compile the whole loop into a single kernel.
+Speed on CPU comes from XLA:CPU compiling a whole small loop into one kernel (see
+`engine/__init__.py`): inside it an operation costs nanoseconds, outside it a dispatch of
+about a microsecond. So everything per step (loss, gradient, learning rate, divergence
+checks) is computed inside the scan and almost nothing outside it.
 """
 
 from __future__ import annotations
@@ -65,58 +65,9 @@ def step_bucket(steps: int) -> int:
     return STEP_BUCKETS[bisect.bisect_left(STEP_BUCKETS, steps)]
 
 
-def _finite_rows(x: jnp.ndarray) -> jnp.ndarray:
-    """Per row (leading axis): whether every entry is finite."""
-    return jnp.all(jnp.isfinite(x.reshape(x.shape[0], -1)), axis=1)
-
-
-def _one_run(structure: Structure, surface_params, start, run, draws, total):
-    """One run's record and the index of its first non-finite or out-of-bounds position."""
-    surface = SURFACES[structure.surface]
-    spec = OPTIMIZERS[structure.optimizer]
-    hyper = {**run["hyper"], **dict(structure.switches)}
-    steps = jnp.arange(structure.length, dtype=jnp.float64)
-    lrs = learning_rate(
-        SCHEDULES[structure.schedule], hyper["lr"], run["schedule"], run["warmup"], total
-    )(steps)
-    tx = optax.chain(
-        optax.clip_by_global_norm(run["clip_norm"]),
-        optax.clip(run["clip_value"]),
-        spec.build(hyper, lambda count: lrs[count]),
-    )
-
-    def loss(xy):
-        return surface.fn(xy, surface_params)
-
-    grad = jax.grad(loss)
-    hessian = jax.hessian(loss)
-
-    def body(carry, noise):
-        xy, state = carry
-        extra = {"hessian": hessian(xy)} if spec.needs_hessian else {}
-        update, state = tx.update(grad(xy) + noise, state, xy, **extra)
-        inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
-        new_xy = xy + update
-        return (new_xy, state), (new_xy, update, inner)
-
-    _, (path, update, inner) = jax.lax.scan(body, (start, tx.init(start)), draws)
-    xy = jnp.concatenate([start[None], path])
-    values, grads = jax.vmap(jax.value_and_grad(loss))(xy)
-    noisy = grads[:-1] + draws
-    inner["effective_lr"] = jnp.where(
-        jnp.abs(noisy) > TINY_GRADIENT, -update / jnp.where(noisy == 0, 1.0, noisy), 0.0
-    )
-    per_step = {"update": update, "lr": lrs, "internals": inner}
-    ok = (
-        _finite_rows(xy)
-        & jnp.all(jnp.abs(xy) <= BOUND, axis=1)
-        & jnp.isfinite(values)
-        & _finite_rows(grads)
-    )
-    step_ok = jnp.stack([_finite_rows(leaf) for leaf in jax.tree.leaves(per_step)]).all(0)
-    ok = ok.at[1:].set(ok[1:] & step_ok)
-    diverged_at = jnp.where(ok.all(), -1, jnp.argmin(ok))
-    return {"xy": xy, "loss": values, "grad": grads, **per_step}, diverged_at
+def _finite(*arrays: jnp.ndarray) -> jnp.ndarray:
+    """Whether every entry of every array is finite (one boolean)."""
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in arrays]))
 
 
 def _unpack(structure: Structure, row) -> dict:
@@ -131,23 +82,84 @@ def _unpack(structure: Structure, row) -> dict:
     }
 
 
+def _rule(structure: Structure, run: dict, total):
+    """A run's update rule (clipping, then the optimizer) and its learning-rate schedule."""
+    spec = OPTIMIZERS[structure.optimizer]
+    hyper = {**run["hyper"], **dict(structure.switches)}
+    lr = learning_rate(
+        SCHEDULES[structure.schedule], hyper["lr"], run["schedule"], run["warmup"], total
+    )
+    tx = optax.chain(
+        optax.clip_by_global_norm(run["clip_norm"]),
+        optax.clip(run["clip_value"]),
+        spec.build(hyper, lr),
+    )
+    return tx, lr
+
+
+def _step(structure: Structure, surface_params, total, carry, run, t, noise):
+    """One run's iteration t: record position t, check it, and take step t.
+
+    The carry holds the position, the optimizer state, whether every position and step so
+    far was finite and in bounds (`alive`), whether step t−1 was finite (`step_ok`), and
+    `diverged_at` (−1 while alive).
+    """
+    spec = OPTIMIZERS[structure.optimizer]
+    tx, lr = _rule(structure, run, total)
+
+    def loss(xy):
+        return SURFACES[structure.surface].fn(xy, surface_params)
+
+    xy, state, alive, step_ok, diverged_at = carry
+    value, grad = jax.value_and_grad(loss)(xy)
+    ok = step_ok & _finite(xy, value, grad) & jnp.all(jnp.abs(xy) <= BOUND)
+    diverged_at = jnp.where(alive & ~ok, t, diverged_at)
+    noisy = grad + noise
+    extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
+    update, state = tx.update(noisy, state, xy, **extra)
+    inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
+    safe = jnp.where(noisy == 0, 1.0, noisy)
+    inner["effective_lr"] = jnp.where(jnp.abs(noisy) > TINY_GRADIENT, -update / safe, 0.0)
+    rate = lr(t)
+    record = {"xy": xy, "loss": value, "grad": grad, "update": update, "lr": rate, "internals": inner}
+    carry = (xy + update, state, alive & ok, _finite(update, rate, *inner.values()), diverged_at)
+    return carry, record
+
+
 @jax.jit(static_argnames=("structure",))
 def _trajectories(structure: Structure, common, rows):
-    """Records of a group of runs; `common` is `_common(sim)`, `rows` one `_row` per run."""
+    """Time-major records (iteration, run, ...) of a group of runs, and where each diverged.
+
+    `common` is `_common(sim)` and `rows` one `_row` per run. Everything happens inside one
+    scan of length+1 iterations (the last only records the final position), so XLA:CPU
+    compiles it into a single kernel; work outside a loop costs a dispatch per operation.
+    """
     start, scale, seed, total = common[:2], common[2], common[3], common[4]
     names = [p.name for p in SURFACES[structure.surface].params]
     surface_params = {name: common[5 + i] for i, name in enumerate(names)}
-    shape = (structure.length, 2)
-    draws = jax.lax.cond(  # drawing costs more than the whole scan: only when asked for
+    runs = jax.vmap(lambda row: _unpack(structure, row))(rows)
+    shape = (structure.length + 1, 2)
+    draws = jax.lax.cond(  # drawing costs as much as the whole scan: only when asked for
         scale > 0,
         lambda: scale * jax.random.normal(jax.random.key(seed.astype(jnp.int64)), shape),
         lambda: jnp.zeros(shape),
     )
-    return jax.vmap(
-        lambda row: _one_run(
-            structure, surface_params, start, _unpack(structure, row), draws, total
-        )
-    )(rows)
+
+    def init(run):
+        state = _rule(structure, run, total)[0].init(start)
+        return start, state, jnp.bool_(True), jnp.bool_(True), jnp.int32(-1)
+
+    step = jax.vmap(
+        lambda carry, run, t, noise: _step(structure, surface_params, total, carry, run, t, noise),
+        in_axes=(0, 0, None, None),
+    )
+
+    def body(carry, inputs):
+        return step(carry, runs, *inputs)
+
+    steps = jnp.arange(structure.length + 1, dtype=jnp.int32)
+    carry, record = jax.lax.scan(body, jax.vmap(init)(runs), (steps, draws))
+    return record, carry[-1]
 
 
 def compile_count() -> int:
@@ -224,15 +236,15 @@ def _trajectory(record: dict, diverged_at: int, row: int, steps: int) -> Traject
     else:
         diverged, positions = diverged_at, max(diverged_at, 1)
     moves = positions - 1
-    loss, grad = record["loss"][row, :positions], record["grad"][row, :positions]
+    loss, grad = record["loss"][:positions, row], record["grad"][:positions, row]
     if diverged == 0:  # the start itself is invalid: keep the point, not its numbers
         loss, grad = np.zeros_like(loss), np.zeros_like(grad)
     return Trajectory(
-        xy=record["xy"][row, :positions],
+        xy=record["xy"][:positions, row],
         loss=loss,
         grad=grad,
-        update=record["update"][row, :moves],
-        lr=record["lr"][row, :moves],
-        internals={k: v[row, :moves] for k, v in record["internals"].items()},
+        update=record["update"][:moves, row],
+        lr=record["lr"][:moves, row],
+        internals={k: v[:moves, row] for k, v in record["internals"].items()},
         diverged_at=diverged,
     )
