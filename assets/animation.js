@@ -16,7 +16,7 @@
   const height = (loss) => {
     const d = state.data;
     if (!d.log) return loss;
-    return loss.map((v) => Math.log10(Math.max(v - d.offset, 1e-12)));
+    return loss.map((v) => Math.log10(Math.max(v - d.offset, d.floor)));
   };
   const lengthOf = (run) => run.x.length;
   const steps = (n) => Array.from({ length: n }, (_, i) => i);
@@ -47,6 +47,7 @@
     state.frame = state.playing ? Math.min(state.frame, state.last) : state.last;
     if (state.playing) { state.f0 = state.frame; state.t0 = performance.now(); }
     updateBar();
+    window.setTimeout(() => renderInternals(state.frame), 50);
     return figures.map((fig, i) => {
       if (!fig || !fig.data) return noUpdate;
       const kind = GRAPHS[i];

@@ -24,7 +24,7 @@ from figures import (
     Grid, RunStyle, contour_figure, loss_figure, panels_figure, run_label, surface3d_figure,
 )
 from figures.payload import internals_payload, trajectory_payload
-from figures.scaling import height_offset
+from figures.scaling import height_offset, log_floor
 from figures.summary import summarize
 from landscapes import SURFACES
 from landscapes.grid import surface_grid
@@ -116,7 +116,7 @@ def computation(query: str, with_internals: bool) -> dict:
     surface = SURFACES[sim.surface]
     zs = surface_grid(sim.surface, dict(sim.surface_params), CONTOUR_RESOLUTION)[2]
     offset = height_offset(zs, surface.min_value)
-    payload = trajectory_payload(sim, trajectories, labels, colors, offset)
+    payload = trajectory_payload(sim, trajectories, labels, colors, offset, log_floor(zs, offset))
     payload["start"] = list(sim.start)
     return {
         "state": state,

@@ -23,7 +23,7 @@ def significant(values: np.ndarray, digits: int) -> list[float]:
 
 def trajectory_payload(
     sim: Simulation, trajectories: Sequence[Trajectory], labels: Sequence[str],
-    colors: Sequence[str], log_offset: float | None,
+    colors: Sequence[str], log_offset: float, log_floor: float,
 ) -> dict:
     """What the browser needs to draw and animate every view (`sim` validated)."""
     surface = SURFACES[sim.surface]
@@ -32,6 +32,7 @@ def trajectory_payload(
         "min_value": surface.min_value,
         "log": surface.log_scale,
         "offset": log_offset,
+        "floor": log_floor,
         "runs": [
             {
                 "label": label,

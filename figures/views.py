@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from figures.scaling import height_offset, to_display
+from figures.scaling import height_offset, log_floor, to_display
 from figures.theme import (
     LOCAL_MINIMUM_MARKER,
     MINIMUM_MARKER,
@@ -50,9 +50,9 @@ def _round(values: np.ndarray, digits: int = 5) -> list:
     return np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(values).tolist()
 
 
-def _colour_heights(surface: Surface, grid: Grid) -> tuple[np.ndarray, float]:
+def _colour_heights(surface: Surface, grid: Grid) -> np.ndarray:
     offset = height_offset(grid.zs, surface.min_value)
-    return to_display(grid.zs, surface.log_scale, offset), offset
+    return to_display(grid.zs, surface.log_scale, offset, log_floor(grid.zs, offset))
 
 
 def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, xaxis: str | None = None):
@@ -119,7 +119,7 @@ def _minima_traces(surface: Surface, params: dict, xaxis: str | None = None, leg
 
 
 def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contour:
-    heights, _ = _colour_heights(surface, grid)
+    heights = _colour_heights(surface, grid)
     title = "log₁₀(f − f*)" if surface.log_scale else "f"
     return go.Contour(
         x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
@@ -147,7 +147,7 @@ def contour_figure(
     fig.add_traces(_path_traces(runs))
     (x0, x1), (y0, y1) = surface.domain
     fig.update_layout(
-        **base_layout(clickmode="event", hovermode="closest"),
+        **base_layout(clickmode="event", hovermode="closest", showlegend=False),
         xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False, zeroline=False),
         yaxis=dict(
             range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, showgrid=False,
@@ -159,26 +159,26 @@ def contour_figure(
 
 def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]):
     """The surface in 3D with the paths lying on it (log heights where the surface asks)."""
-    heights, offset = _colour_heights(surface, grid)
+    heights = _colour_heights(surface, grid)
     fig = go.Figure(
         [
             go.Surface(
                 x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
                 colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
-                contours=dict(z=dict(show=True, usecolormap=True, project_z=False)),
                 hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
-                meta={"role": "surface", "log": surface.log_scale, "offset": offset},
+                meta={"role": "surface"},
             )
         ]
     )
     fig.add_traces(_path_traces(runs, three_d=True))
     ztitle = "log₁₀(f − f*)" if surface.log_scale else "f"
     fig.update_layout(
-        **base_layout(margin=dict(l=0, r=0, t=30, b=0)),
+        **base_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False),
         scene=dict(
             xaxis_title="x", yaxis_title="y", zaxis_title=ztitle,
-            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(x=-1.4, y=-1.5, z=1.0)),
+            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.55),
+            camera=dict(eye=dict(x=-1.15, y=-1.25, z=0.8)),
+            domain=dict(x=[0, 1], y=[0, 1]),
         ),
     )
     return fig
@@ -191,7 +191,10 @@ def loss_figure(surface: Surface, runs: Sequence[RunStyle]) -> go.Figure:
         trace.mode = "lines" if trace.meta["role"] == "path" else "markers"
     bounded = surface.min_value is not None
     fig.update_layout(
-        **base_layout(hovermode="x unified", meta={"gap": bounded, "min": surface.min_value}),
+        **base_layout(
+            hovermode="x unified",
+            legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, font=dict(size=12)),
+        ),
         xaxis=dict(title="step", rangemode="tozero", showgrid=True, gridcolor="#eee"),
         yaxis=dict(
             title="f − f*" if bounded else "f",

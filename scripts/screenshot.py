@@ -1,6 +1,6 @@
 """Take a screenshot of a running Optiscape page with headless Chromium (for looking at the UI).
 
-    python scripts/screenshot.py URL OUT.png [WIDTHxHEIGHT]
+    python scripts/screenshot.py URL OUT.png [WIDTHxHEIGHT] [TAB-LABEL]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ FLAGS = (
 )
 
 
-def main(url: str, out: str, size: str = "1366x768") -> None:
+def main(url: str, out: str, size: str = "1366x768", tab: str = "") -> None:
     options = Options()
     for flag in FLAGS:
         options.add_argument(flag)
@@ -33,6 +33,8 @@ def main(url: str, out: str, size: str = "1366x768") -> None:
         WebDriverWait(driver, 60).until(
             EC.text_to_be_present_in_element((By.ID, "anim-step"), "step")
         )
+        if tab:
+            driver.find_element(By.XPATH, f"//button[@role='tab'][contains(., '{tab}')]").click()
         time.sleep(3)
         driver.save_screenshot(out)
         for entry in driver.get_log("browser"):
