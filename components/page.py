@@ -9,6 +9,7 @@ and animates them in the browser.
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 import numpy as np
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
@@ -148,8 +149,10 @@ def load(search: str | None, preset: str | None) -> dict:
         state, problems = PRESETS[preset].state, ()
         caption = PRESETS[preset].caption
     else:
-        state, problems = parse_query((search or "").lstrip("?"), PRESET_STATES)
-        caption = no_update
+        query = (search or "").lstrip("?")
+        state, problems = parse_query(query, PRESET_STATES)
+        named = parse_qs(query).get("preset", [""])[-1]
+        caption = PRESETS[named].caption if named in PRESETS else None
     form = state_to_form(state)
     return dict(
         surface=surface_section(form),
