@@ -1,0 +1,1 @@
+"""Performance measurements of Optiscape (run as modules, e.g. python -m benchmarks.engine)."""
