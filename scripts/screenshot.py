@@ -11,7 +11,6 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 FLAGS = (
@@ -30,8 +29,8 @@ def main(url: str, out: str, size: str = "1366x768", tab: str = "") -> None:
     driver = webdriver.Chrome(options=options)
     try:
         driver.get(url)
-        WebDriverWait(driver, 60).until(
-            EC.text_to_be_present_in_element((By.ID, "anim-step"), "step")
+        WebDriverWait(driver, 120).until(
+            lambda d: d.execute_script("return !!(window.optiscape && window.optiscape.state.data)")
         )
         if tab:
             driver.find_element(By.XPATH, f"//button[@role='tab'][contains(., '{tab}')]").click()
