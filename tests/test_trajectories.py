@@ -1,0 +1,140 @@
+"""The trajectory engine: compilation, divergence, noise, clipping, shapes and run order."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from engine import Noise, Run, Simulation, compile_count, simulate
+from engine.trajectories import BOUND, step_bucket
+from landscapes import SURFACES, Surface
+
+ROSENBROCK = Simulation("rosenbrock", (Run("sgd", {"lr": 1e-3}),), start=(-1.5, 2.0), steps=80)
+SPHERE = Simulation("sphere", (Run("sgd", {"lr": 0.05}),), start=(1.0, -0.5), steps=80)
+
+
+def _finite(trajectory) -> bool:
+    arrays = [trajectory.xy, trajectory.loss, trajectory.grad, trajectory.update, trajectory.lr]
+    return all(np.isfinite(a).all() for a in arrays + list(trajectory.internals.values()))
+
+
+def test_changing_every_number_never_recompiles():
+    base = replace(ROSENBROCK, steps=300)
+    simulate(base)
+    before = compile_count()
+    run = Run("sgd", {"lr": 2e-4, "weight_decay": 0.1}, warmup=5, clip_norm=2.0, clip_value=1.0)
+    for variant in (
+        replace(base, runs=(run,)),
+        replace(base, start=(0.3, -0.7)),
+        replace(base, surface_params={"a": 0.5, "b": 20.0}),
+        replace(base, noise=Noise(batch_size=4, sigma=3.0, seed=11)),
+        replace(base, noise=Noise(batch_size=1, sigma=0.1, seed=12)),
+        replace(base, steps=451),  # the same bucket
+    ):
+        assert step_bucket(variant.steps) == step_bucket(base.steps)
+        simulate(variant)
+    assert compile_count() == before
+
+
+def test_changing_structure_compiles():
+    simulate(ROSENBROCK)
+    before = compile_count()
+    simulate(replace(ROSENBROCK, runs=(Run("momentum"),)))
+    simulate(replace(ROSENBROCK, surface="sphere"))
+    assert compile_count() == before + 2
+
+
+def test_divergence_cuts_before_the_bad_step():
+    (trajectory,) = simulate(replace(ROSENBROCK, runs=(Run("sgd", {"lr": 10.0}),)))
+    k = trajectory.diverged_at
+    assert k is not None and 1 <= k <= 5
+    assert trajectory.xy.shape == (k, 2) and trajectory.loss.shape == (k,)
+    assert trajectory.update.shape == (k - 1, 2) and trajectory.lr.shape == (k - 1,)
+    assert _finite(trajectory)
+    assert np.all(np.abs(trajectory.xy) <= BOUND)
+
+
+def test_stable_run_does_not_diverge():
+    (trajectory,) = simulate(ROSENBROCK)
+    assert trajectory.diverged_at is None and _finite(trajectory)
+
+
+def test_non_finite_loss_at_the_start(monkeypatch):
+    log_surface = replace(SURFACES["sphere"], name="log_x", fn=lambda xy, p: jnp.log(xy[0]))
+    monkeypatch.setitem(SURFACES, "log_x", log_surface)
+    sim = replace(SPHERE, surface="log_x", start=(-1.0, 0.0))
+    (trajectory,) = simulate(sim)
+    assert trajectory.diverged_at == 0
+    assert trajectory.xy.tolist() == [[-1.0, 0.0]]
+    assert trajectory.update.shape == (0, 2)
+    assert _finite(trajectory)
+
+
+def test_step_out_of_bounds_diverges_at_once():
+    sim = replace(ROSENBROCK, start=(9_000.0, -9_000.0))
+    (trajectory,) = simulate(sim)
+    assert trajectory.diverged_at == 1
+    assert len(trajectory.xy) == 1 and _finite(trajectory)
+
+
+def test_seed_reproducible_and_distinct():
+    noisy = replace(SPHERE, noise=Noise(batch_size=2, sigma=1.0, seed=5))
+    first, second = simulate(noisy)[0], simulate(noisy)[0]
+    other = simulate(replace(noisy, noise=Noise(batch_size=2, sigma=1.0, seed=6)))[0]
+    assert np.array_equal(first.xy, second.xy)
+    assert not np.array_equal(first.xy, other.xy)
+
+
+def test_noise_shrinks_with_batch_size():
+    exact = simulate(SPHERE)[0].xy
+
+    def deviation(batch: int) -> float:
+        noisy = simulate(replace(SPHERE, noise=Noise(batch_size=batch, sigma=1.0, seed=3)))[0]
+        return float(np.sqrt(np.mean((noisy.xy - exact) ** 2)))
+
+    ratio = deviation(1) / deviation(64)
+    assert 6.0 < ratio < 10.5  # √64 = 8
+
+
+def test_no_batch_size_is_the_exact_gradient_path():
+    (trajectory,) = simulate(replace(SPHERE, noise=Noise(batch_size=None, sigma=5.0, seed=1)))
+    lr = SPHERE.runs[0].hyper["lr"]
+    expected = np.array(SPHERE.start) * (1 - 2 * lr) ** np.arange(SPHERE.steps + 1)[:, None]
+    np.testing.assert_allclose(trajectory.xy, expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(trajectory.grad, 2 * expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "clip, bound",
+    [({"clip_norm": 5.0}, lambda u: np.linalg.norm(u, axis=1)), ({"clip_value": 3.0}, np.abs)],
+)
+def test_clipping_bounds_the_applied_gradient(clip, bound):
+    lr = 1e-4
+    sim = replace(ROSENBROCK, runs=(Run("sgd", {"lr": lr}, **clip),))
+    (trajectory,) = simulate(sim)
+    limit = next(iter(clip.values()))
+    assert np.max(bound(trajectory.grad[:-1])) > 10 * limit  # clipping does something
+    assert np.max(bound(trajectory.update)) <= lr * limit * (1 + 1e-12)
+
+
+def test_shapes():
+    steps = 37
+    (trajectory,) = simulate(replace(ROSENBROCK, runs=(Run("momentum", {"lr": 1e-4}),), steps=steps))
+    assert trajectory.xy.shape == (steps + 1, 2)
+    assert trajectory.loss.shape == (steps + 1,)
+    assert trajectory.grad.shape == (steps + 1, 2)
+    assert trajectory.update.shape == (steps, 2)
+    assert trajectory.lr.shape == (steps,)
+    assert set(trajectory.internals) == {"velocity", "effective_lr"}
+    assert all(v.shape == (steps, 2) for v in trajectory.internals.values())
+
+
+def test_runs_keep_their_order_across_groups():
+    runs = (Run("sgd", {"lr": 1e-3}), Run("momentum", {"lr": 1e-4}), Run("sgd", {"lr": 2e-4}))
+    together = simulate(replace(ROSENBROCK, runs=runs))
+    for run, trajectory in zip(runs, together):
+        (alone,) = simulate(replace(ROSENBROCK, runs=(run,)))
+        np.testing.assert_array_equal(trajectory.xy, alone.xy)
