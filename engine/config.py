@@ -87,8 +87,17 @@ def _integer(name: str, value, low: int, high: int) -> int:
     return int(number)
 
 
+def _choice(name: str, value, registry: Mapping, kind: str) -> str:
+    """`value` if it names an entry of `registry`, else ConfigError."""
+    if not isinstance(value, str) or value not in registry:
+        raise ConfigError(name, f"unknown {kind} {value!r}")
+    return value
+
+
 def _params(prefix: str, schema, given: Mapping) -> dict:
     """`given` checked against a tuple of `Param`, defaults filled in."""
+    if not isinstance(given, Mapping):
+        raise ConfigError(prefix, "parameters must be a mapping of names to numbers")
     known = {p.name: p for p in schema}
     for name in given:
         if name not in known:
@@ -105,10 +114,10 @@ def _params(prefix: str, schema, given: Mapping) -> dict:
 
 def _run(index: int, run: Run) -> Run:
     prefix = f"runs[{index}]"
-    if run.optimizer not in OPTIMIZERS:
-        raise ConfigError(f"{prefix}.optimizer", f"unknown optimizer {run.optimizer!r}")
-    if run.schedule not in SCHEDULES:
-        raise ConfigError(f"{prefix}.schedule", f"unknown schedule {run.schedule!r}")
+    if not isinstance(run, Run):
+        raise ConfigError(prefix, "must be a run")
+    _choice(f"{prefix}.optimizer", run.optimizer, OPTIMIZERS, "optimizer")
+    _choice(f"{prefix}.schedule", run.schedule, SCHEDULES, "schedule")
     optimizer = OPTIMIZERS[run.optimizer]
     clip = {
         name: None if value is None else _finite(f"{prefix}.{name}", value, 1e-12, 1e12)
@@ -125,14 +134,12 @@ def _run(index: int, run: Run) -> Run:
 
 def validate(sim: Simulation) -> Simulation:
     """The complete configuration, or ConfigError naming the first invalid field."""
-    if sim.surface not in SURFACES:
-        raise ConfigError("surface", f"unknown surface {sim.surface!r}")
-    surface = SURFACES[sim.surface]
+    surface = SURFACES[_choice("surface", sim.surface, SURFACES, "surface")]
     surface_params = _params("surface_params", surface.params, sim.surface_params)
     if sim.start is None:
         start = surface.default_start
     else:
-        if len(sim.start) != 2:
+        if not isinstance(sim.start, (tuple, list)) or len(sim.start) != 2:
             raise ConfigError("start", "needs two coordinates")
         start = tuple(
             _finite(f"start.{axis}", v, -MAX_COORDINATE, MAX_COORDINATE)
@@ -142,6 +149,8 @@ def validate(sim: Simulation) -> Simulation:
     if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps > MAX_STEPS:
         raise ConfigError("steps", f"at most {MAX_STEPS:,} steps can be computed")
     steps = _integer("steps", steps, 1, MAX_STEPS)
+    if not isinstance(sim.runs, (tuple, list)):
+        raise ConfigError("runs", "must be a list of runs")
     if not sim.runs:
         raise ConfigError("runs", "add at least one run")
     if len(sim.runs) > MAX_RUNS:
