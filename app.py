@@ -12,7 +12,7 @@ import components.page  # noqa: F401  (registers the page's callbacks)
 from api import register_api
 from components.layout import page, validation_layout
 from security import harden
-from components.page import PRESET_STATES
+from urlstate.presets import PRESET_STATES
 
 app = dash.Dash(
     __name__,

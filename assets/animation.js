@@ -4,7 +4,8 @@
 (function () {
   "use strict";
 
-  const GRAPHS = ["graph-contour", "graph-3d", "graph-loss", "graph-panels"];
+  const GRAPHS = ["graph-contour", "graph-3d", "graph-loss", "graph-panels", "graph-internals"];
+  const ARROWS = "graph-internals";
   const SPEEDS = [5, 15, 30, 60, 120, 240];
   const state = { data: null, internals: null, frame: 0, last: 0, playing: false,
                   speed: 30, loop: false, t0: 0, f0: 0, raf: 0 };
@@ -36,10 +37,11 @@
     return h;
   }
 
-  /* Called by the `draw` clientside callback: new data → figures with full paths. */
+  /* Called by the `draw` clientside callback: new data → a Patch per figure that fills the
+   * path and head traces (whole paths) and leaves the surface untouched. */
   function draw(data, internals, figures) {
     const noUpdate = window.dash_clientside.no_update;
-    if (!data || !figures) return [noUpdate, noUpdate, noUpdate, noUpdate];
+    if (!data || !figures) return figures.map(() => noUpdate);
     state.data = data;
     state.internals = internals || null;
     state.last = Math.max(...data.runs.map(lengthOf)) - 1;
@@ -51,28 +53,20 @@
     return figures.map((fig, i) => {
       if (!fig || !fig.data) return noUpdate;
       const kind = GRAPHS[i];
-      const traces = fig.data.map((trace) => {
+      const patch = new window.dash_clientside.Patch();
+      fig.data.forEach((trace, t) => {
         const meta = trace.meta || {};
-        if (meta.run === undefined || meta.run >= data.runs.length) return trace;
+        if (meta.run === undefined || meta.run >= data.runs.length) return;
         const run = data.runs[meta.run];
         const path = slice(kind, meta.run, state.last);
-        const style = { name: run.label };
-        if (meta.role === "path") {
-          return Object.assign({}, trace, path, style, {
-            line: Object.assign({}, trace.line, { color: run.color }),
-            marker: Object.assign({}, trace.marker, { color: run.color }),
-          });
-        }
-        if (meta.role === "head") {
-          return Object.assign({}, trace, head(path), style, {
-            marker: Object.assign({}, trace.marker, { color: run.color }),
-          });
-        }
-        return trace;
+        const part = meta.role === "head" ? head(path) : path;
+        Object.keys(part).forEach((axis) => patch.assign(["data", t, axis], part[axis]));
+        patch.assign(["data", t, "name"], run.label);
+        patch.assign(["data", t, "marker", "color"], run.color);
+        if (meta.role === "path") patch.assign(["data", t, "line", "color"], run.color);
       });
-      const layout = Object.assign({}, fig.layout);
-      if (kind === "graph-contour") layout.annotations = arrows(state.last);
-      return Object.assign({}, fig, { data: traces, layout: layout });
+      if (kind === ARROWS) patch.assign(["layout", "annotations"], arrows(state.last));
+      return patch.build();
     });
   }
 
@@ -82,21 +76,23 @@
     const notes = [];
     state.data.runs.forEach((run, r) => {
       const inner = state.internals[r];
+      if (!inner) return;
       const i = Math.min(k, lengthOf(run) - 1);
-      if (!inner || i >= inner.update.length) return;
       const [x, y] = [run.x[i], run.y[i]];
-      const [dx, dy] = inner.update[i];
-      const [gx, gy] = inner.grad[i];
+      const [gx, gy] = inner.grad[Math.min(i, inner.grad.length - 1)];
       const norm = Math.hypot(gx, gy) || 1;
-      const span = Math.abs(run.x[0] - x) + Math.abs(run.y[0] - y) || 1;
-      const scale = 0.15 * Math.max(span, 0.5) / norm;
-      const arrow = (tx, ty, dash, color) => ({
+      const [[x0, x1], [y0, y1]] = state.data.domain;
+      const scale = 0.1 * Math.max(x1 - x0, y1 - y0) / norm;  // −g at a fixed, visible length
+      const arrow = (tx, ty, faint, color) => ({
         x: tx, y: ty, ax: x, ay: y, xref: "x", yref: "y", axref: "x", ayref: "y",
         showarrow: true, arrowhead: 2, arrowwidth: 2, arrowcolor: color, text: "",
-        opacity: dash ? 0.6 : 1,
+        opacity: faint ? 0.55 : 1,
       });
-      notes.push(arrow(x - gx * scale, y - gy * scale, true, "#444"));
-      notes.push(arrow(x + dx, y + dy, false, run.color));
+      notes.push(arrow(x - gx * scale, y - gy * scale, true, "#333"));
+      if (i < inner.update.length) {
+        const [dx, dy] = inner.update[i];
+        notes.push(arrow(x + dx, y + dy, false, run.color));
+      }
     });
     return notes;
   }
@@ -125,7 +121,7 @@
       const update = { x: xs, y: ys };
       if (zs.length === idx.length) update.z = zs;
       window.Plotly.restyle(gd, update, idx);
-      if (id === "graph-contour" && state.internals) {
+      if (id === ARROWS && state.internals) {
         window.Plotly.relayout(gd, { annotations: arrows(k) });
       }
     });

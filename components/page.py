@@ -32,9 +32,10 @@ from landscapes.grid import surface_grid
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import PALETTE, AppState
 from urlstate.codec import parse_query, to_query
-from urlstate.presets import PRESETS
+from urlstate.presets import PRESET_STATES, PRESETS
 
-PRESET_STATES = {name: preset.state for name, preset in PRESETS.items()}
+# In the order assets/animation.js expects.
+GRAPHS = (ids.GRAPH_CONTOUR, ids.GRAPH_3D, ids.GRAPH_LOSS, ids.GRAPH_PANELS, ids.GRAPH_INTERNALS)
 CONTOUR_RESOLUTION = 120
 PANEL_RESOLUTION = 60
 SURFACE3D_RESOLUTION = 70
@@ -93,17 +94,19 @@ def figure_key(state: AppState) -> str:
 
 
 def build_figures(state: AppState) -> tuple:
-    """Contour, 3D, loss and panel figures for `state` (paths left empty)."""
+    """Contour, 3D, loss, panel and internals figures for `state` (paths left empty)."""
     sim = state.simulation
     surface = SURFACES[sim.surface]
     params = dict(sim.surface_params)
     styles = [RunStyle(run_label(r), state.color(i)) for i, r in enumerate(sim.runs)]
-    grid = Grid(*surface_grid(sim.surface, params, CONTOUR_RESOLUTION))
+    grid = lambda resolution: Grid(*surface_grid(sim.surface, params, resolution))  # noqa: E731
+    small = grid(PANEL_RESOLUTION)
     return (
-        contour_figure(surface, params, grid, styles, sim.start),
-        surface3d_figure(surface, params, Grid(*surface_grid(sim.surface, params, SURFACE3D_RESOLUTION)), styles),
+        contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, sim.start),
+        surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
         loss_figure(surface, styles),
-        panels_figure(surface, params, Grid(*surface_grid(sim.surface, params, PANEL_RESOLUTION)), styles),
+        panels_figure(surface, params, small, styles),
+        contour_figure(surface, params, small, styles, sim.start, colorbar=False),
     )
 
 
@@ -119,6 +122,7 @@ def computation(query: str, with_internals: bool) -> dict:
     offset = height_offset(zs, surface.min_value)
     payload = trajectory_payload(sim, trajectories, labels, colors, offset, log_floor(zs, offset))
     payload["start"] = list(sim.start)
+    payload["domain"] = [list(axis) for axis in surface.domain]
     return {
         "state": state,
         "payload": payload,
@@ -289,6 +293,7 @@ def collect(fields, field_flags, surface_values, run_values, run_flags, view, ch
         surface3d=Output(ids.GRAPH_3D, "figure"),
         loss=Output(ids.GRAPH_LOSS, "figure"),
         panels=Output(ids.GRAPH_PANELS, "figure"),
+        internals_graph=Output(ids.GRAPH_INTERNALS, "figure"),
     ),
     inputs=dict(query=Input(ids.CONFIG, "data")),
     state=dict(key=State(ids.FIGURE_KEY, "data")),
@@ -299,11 +304,11 @@ def compute(query: str, key: str | None) -> dict:
     state, _ = parse_query(query or "")
     result = computation(query or "", with_internals=state.view == "internals")
     new_key = figure_key(state)
-    figures = build_figures(state) if new_key != key else (no_update,) * 4
+    figures = build_figures(state) if new_key != key else (no_update,) * 5
     api = f"/api/trajectories?{query}"
     return dict(
         trajectories=result["payload"],
-        internals=result["internals"] if result["internals"] is not None else no_update,
+        internals=result["internals"],
         summary=result["summary"],
         sync=query,
         csv=f"{api}&format=csv",
@@ -313,6 +318,7 @@ def compute(query: str, key: str | None) -> dict:
         surface3d=figures[1],
         loss=figures[2],
         panels=figures[3],
+        internals_graph=figures[4],
     )
 
 
@@ -335,19 +341,13 @@ def click_start(click: dict | None):
 
 
 clientside_callback(
-    "function(data, internals, key, c, s, l, p) {"
-    " return window.optiscape.draw(data, internals, [c, s, l, p]); }",
-    Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True),
-    Output(ids.GRAPH_3D, "figure", allow_duplicate=True),
-    Output(ids.GRAPH_LOSS, "figure", allow_duplicate=True),
-    Output(ids.GRAPH_PANELS, "figure", allow_duplicate=True),
+    "function(data, internals, key, ...figures) {"
+    " return window.optiscape.draw(data, internals, figures); }",
+    *[Output(g, "figure", allow_duplicate=True) for g in GRAPHS],
     Input(ids.TRAJECTORIES, "data"),
     Input(ids.INTERNALS, "data"),
     Input(ids.FIGURE_KEY, "data"),
-    State(ids.GRAPH_CONTOUR, "figure"),
-    State(ids.GRAPH_3D, "figure"),
-    State(ids.GRAPH_LOSS, "figure"),
-    State(ids.GRAPH_PANELS, "figure"),
+    *[State(g, "figure") for g in GRAPHS],
     prevent_initial_call=True,
 )
 

@@ -50,15 +50,22 @@ def view_tabs(view: str) -> dmc.Tabs:
         dmc.TabsPanel(
             html.Div(
                 [
-                    html.P(
-                        "At the current step, per run: the gradient g, the step actually taken "
-                        "Δθ, the learning rate, and the optimizer's own state (velocity, moments, "
-                        "effective per-axis step size −Δθ/g). Arrows on the contour show −g "
-                        "(dashed, scaled) and Δθ.",
-                        className="hint",
+                    _graph(ids.GRAPH_INTERNALS, "min(60vh, 640px)"),
+                    html.Div(
+                        [
+                            html.P(
+                                "At the current step, per run: the gradient g, the step actually "
+                                "taken Δθ, the learning rate, and the optimizer's own state "
+                                "(velocity, moments, effective per-axis step size −Δθ/g). On the "
+                                "plot: grey arrows point along −g (fixed length), coloured arrows "
+                                "are the actual steps.",
+                                className="hint",
+                            ),
+                            html.Div(id=ids.INTERNALS_TABLE, className="internals-table"),
+                        ]
                     ),
-                    html.Div(id=ids.INTERNALS_TABLE, className="internals-table"),
-                ]
+                ],
+                className="tab-internals",
             ),
             value="internals",
         )

@@ -133,10 +133,11 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contou
 
 
 def contour_figure(
-    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], start: tuple
+    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], start: tuple,
+    colorbar: bool = True,
 ) -> go.Figure:
     """The lecture figure: contour, minima, start, and one path per run."""
-    fig = go.Figure([_contour(surface, grid, showscale=True)])
+    fig = go.Figure([_contour(surface, grid, showscale=colorbar)])
     fig.add_traces(_minima_traces(surface, params))
     fig.add_trace(
         go.Scatter(
