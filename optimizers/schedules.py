@@ -64,7 +64,14 @@ def _cosine(t, p, total):
         jnp.floor(jnp.log1p(t / period0 * (safe_mult - 1.0)) / jnp.log(safe_mult)),
         jnp.floor(t / period0),
     )
-    start = jnp.where(geometric, period0 * (safe_mult**n - 1.0) / (safe_mult - 1.0), n * period0)
+
+    def start_of(k):
+        return jnp.where(geometric, period0 * (safe_mult**k - 1.0) / (safe_mult - 1.0), k * period0)
+
+    # The logarithm can land a hair below an integer exactly at a restart: correct by one.
+    n = jnp.where(t >= start_of(n + 1.0), n + 1.0, n)
+    n = jnp.where(t < start_of(n), n - 1.0, n)
+    start = start_of(n)
     length = jnp.where(geometric, period0 * safe_mult**n, period0)
     phase = jnp.clip((t - start) / length, 0.0, 1.0)
     phase = jnp.where(p["restarts"] > 0, phase, jnp.clip(t / total, 0.0, 1.0))
