@@ -18,12 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
-import engine  # sets XLA flags and float64 before JAX runs anything
 import numpy as np
 
+import engine  # sets XLA flags and float64 before JAX runs anything
 from engine import Noise, Run, Simulation, compile_count, simulate
 from optimizers import OPTIMIZERS
 

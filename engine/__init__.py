@@ -15,13 +15,13 @@ if _SMALL_LOOP_FLAG not in os.environ.get("XLA_FLAGS", ""):
         (os.environ.get("XLA_FLAGS", ""), f"--xla_backend_extra_options={_SMALL_LOOP_FLAG}=1048576")
     ).strip()
 
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 
-from engine.cache import enable_compilation_cache, warm_up  # noqa: E402
-from engine.config import ConfigError, Noise, Run, Simulation, validate  # noqa: E402
-from engine.trajectories import Trajectory, compile_count, simulate  # noqa: E402
+from engine.cache import enable_compilation_cache, warm_up
+from engine.config import ConfigError, Noise, Run, Simulation, validate
+from engine.trajectories import Trajectory, compile_count, simulate
 
 __all__ = [
     "ConfigError",

@@ -6,7 +6,7 @@ Both create JAX computations, so call them after any fork (e.g. in gunicorn's `p
 from __future__ import annotations
 
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import jax
 from jax.experimental.compilation_cache import compilation_cache

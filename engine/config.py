@@ -7,8 +7,8 @@ filled in) or raises `ConfigError` naming the offending field, e.g. `runs[1].lr`
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES

@@ -8,8 +8,8 @@ Each returns the multiplier of the base learning rate at step `t` (0 for the fir
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import jax.numpy as jnp
 

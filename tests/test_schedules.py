@@ -11,10 +11,9 @@ import math
 import jax.numpy as jnp
 import numpy as np
 import optax
-
-import engine  # noqa: F401  (float64 in JAX)
 import pytest
 
+import engine  # noqa: F401  (float64 in JAX)
 from optimizers.schedules import SCHEDULES, warmup_factor
 
 TOTAL = 60

@@ -10,7 +10,7 @@ import pytest
 
 from engine import Noise, Run, Simulation, compile_count, simulate
 from engine.trajectories import BOUND, step_bucket
-from landscapes import SURFACES, Surface
+from landscapes import SURFACES
 
 ROSENBROCK = Simulation("rosenbrock", (Run("sgd", {"lr": 1e-3}),), start=(-1.5, 2.0), steps=80)
 SPHERE = Simulation("sphere", (Run("sgd", {"lr": 0.05}),), start=(1.0, -0.5), steps=80)
