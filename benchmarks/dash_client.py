@@ -265,6 +265,7 @@ class DashClient:
         version = str(config.get("dash_version", ""))
         transfers += [self.get(p) for p in LAZY_RESOURCES]
         page = Page(layout.payload, deps.payload, config.get("end_id"), version)
+        page.set("url", "search", search)  # what dcc.Location reads from the address bar
         return page, transfers
 
     def first_callbacks(self, page: Page) -> list[tuple[str, Transfer]]:
