@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(startup(cache, args.workers, args.threads))
         clock.left()
         with Gunicorn(workers=args.workers, threads=args.threads, cache_dir=cache) as server:
-            client = DashClient(server.url)
+            client = DashClient(server.url, estimate_gzip=True)
             try:
                 page, loaded = first_load(client, "?" + BENCH_QUERY)
                 figures.update(loaded)

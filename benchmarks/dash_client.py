@@ -75,6 +75,12 @@ def _matches(pattern: dict, component_id: Any) -> bool:
     return all(v == ["ALL"] or component_id[k] == v for k, v in pattern.items())
 
 
+def callback_name(output: str) -> str | None:
+    """Which of the page's callbacks (CALLBACKS) a dependency's or body's "output" names."""
+    head = output.strip(".").split("...")[0].split("@")[0]
+    return next((name for name, first in CALLBACKS.items() if first == head), None)
+
+
 def gzip_size(body: bytes) -> int:
     """The size of `body` gzipped at level 6 (what flask-compress sends by default)."""
     return len(gzip.compress(body, compresslevel=6))
@@ -90,7 +96,7 @@ class Transfer:
     seconds: float
     wire_bytes: int  # response body as sent (compressed if the server compressed it)
     body_bytes: int  # response body decoded
-    gzip_bytes: int  # response body if it had been gzipped (level 6)
+    gzip_bytes: int | None  # response body if it had been gzipped (level 6), if estimated
     server_ms: float | None = None  # from a Server-Timing header, when the server sends one
     payload: Any = None  # the decoded JSON of a JSON response
     text: str = ""  # the decoded text of an HTML response
@@ -153,14 +159,10 @@ class Page:
 
     def callback(self, name: str) -> dict:
         """The dependency spec of one of the page's server callbacks (see CALLBACKS)."""
-        first = CALLBACKS[name]
         for spec in self.dependencies:
-            if spec.get("clientside_function"):
-                continue
-            head = spec["output"].strip(".").split("...")[0].split("@")[0]
-            if head == first:
+            if not spec.get("clientside_function") and callback_name(spec["output"]) == name:
                 return spec
-        raise KeyError(f"no server callback whose first output is {first}")
+        raise KeyError(f"no server callback whose first output is {CALLBACKS[name]}")
 
     def _item(self, component_id: str | dict, prop: str) -> dict:
         item: dict[str, Any] = {"id": component_id, "property": prop}
@@ -210,9 +212,13 @@ class Page:
 class DashClient:
     """HTTP to one Optiscape server, as a browser tab would (one keep-alive session)."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0, gzip_accepted: bool = True) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, gzip_accepted: bool = True,
+        estimate_gzip: bool = False,
+    ) -> None:
         self.base = base_url.rstrip("/")
         self.timeout = timeout
+        self.estimate_gzip = estimate_gzip
         self.session = requests.Session()
         self.session.headers["Accept-Encoding"] = "gzip, deflate" if gzip_accepted else "identity"
 
@@ -238,7 +244,7 @@ class DashClient:
         payload = json.loads(decoded) if "json" in kind and decoded else None
         return Transfer(
             method, path, response.status_code, seconds, len(raw), len(decoded),
-            gzip_size(decoded), _server_ms(response.headers.get("Server-Timing")), payload,
+            gzip_size(decoded) if self.estimate_gzip else None, _server_ms(response.headers.get("Server-Timing")), payload,
             decoded.decode("utf-8", "replace") if "html" in kind else "",
         )
 
