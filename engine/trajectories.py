@@ -66,8 +66,34 @@ def step_bucket(steps: int) -> int:
 
 
 def _finite(*arrays: jnp.ndarray) -> jnp.ndarray:
-    """Whether every entry of every array is finite (one boolean)."""
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(a)) for a in arrays]))
+    """Whether every entry of every array is finite (one boolean).
+
+    One sum instead of a test per entry: a NaN or ±Inf anywhere makes it non-finite. (Finite
+    entries summing past 1e308 would count as divergence too; positions stay below BOUND.)
+    """
+    return jnp.isfinite(sum(jnp.sum(a) for a in arrays))
+
+
+def _splitmix64(x: jnp.ndarray) -> jnp.ndarray:
+    """A well-mixed 64-bit hash of `x` (uint64; SplitMix64's finaliser)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _normal_pair(seed: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:
+    """Two independent N(0, 1) draws for step t of the stream `seed` (hash + Box–Muller).
+
+    A counter-based generator: on CPU jax.random's threefry costs more than a whole
+    trajectory. Computed only when there is noise (a zero scale skips it).
+    """
+    counter = (seed.astype(jnp.uint64) << np.uint64(32)) | t.astype(jnp.uint64)
+    bits = _splitmix64(jnp.stack([counter << np.uint64(1), (counter << np.uint64(1)) | 1]))
+    unit = (bits >> np.uint64(11)).astype(jnp.float64) * 2.0**-53  # in [0, 1)
+    radius = jnp.sqrt(-2.0 * jnp.log1p(-unit[0]))  # 1 − u in (0, 1]
+    angle = 2.0 * jnp.pi * unit[1]
+    return radius * jnp.stack([jnp.cos(angle), jnp.sin(angle)])
 
 
 def _unpack(structure: Structure, row) -> dict:
@@ -130,20 +156,37 @@ def _step(structure: Structure, surface_params, total, carry, run, t, noise):
 def _trajectories(structure: Structure, common, rows):
     """Time-major records (iteration, run, ...) of a group of runs, and where each diverged.
 
-    `common` is `_common(sim)` and `rows` one `_row` per run. Everything happens inside one
-    scan of length+1 iterations (the last only records the final position), so XLA:CPU
-    compiles it into a single kernel; work outside a loop costs a dispatch per operation.
+    `common` is `_common(sim)` and `rows` one `_row` per run.
     """
+    return _one_kernel(lambda c, r: _records(structure, c, r), common, rows)
+
+
+def _one_kernel(fn, common, rows):
+    """`fn(common, rows)` run inside a loop of one iteration.
+
+    XLA:CPU compiles a small loop, nested loops and branches included, into one kernel; the
+    operations outside any loop (slicing inputs, initialising buffers, the noise branch) are
+    dispatched one by one and cost more than 1,000 steps inside it. The trip count and the
+    arguments depend on data (×1.0 is exact), so XLA can neither remove the loop nor hoist
+    the work out of it.
+    """
+    shapes = jax.eval_shape(fn, common, rows)
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    once = (common[4] > 0).astype(jnp.int32)  # steps ≥ 1, so always one iteration
+
+    def body(i, _):
+        return fn(common * (1.0 + i), rows * (1.0 + i))
+
+    return jax.lax.fori_loop(0, once, body, zeros)
+
+
+def _records(structure: Structure, common, rows):
+    """The computation of `_trajectories`: one scan of length+1 iterations (the last only
+    records the final position) over the group's `vmap`ped step."""
     start, scale, seed, total = common[:2], common[2], common[3], common[4]
     names = [p.name for p in SURFACES[structure.surface].params]
     surface_params = {name: common[5 + i] for i, name in enumerate(names)}
     runs = jax.vmap(lambda row: _unpack(structure, row))(rows)
-    shape = (structure.length + 1, 2)
-    draws = jax.lax.cond(  # drawing costs as much as the whole scan: only when asked for
-        scale > 0,
-        lambda: scale * jax.random.normal(jax.random.key(seed.astype(jnp.int64)), shape),
-        lambda: jnp.zeros(shape),
-    )
 
     def init(run):
         state = _rule(structure, run, total)[0].init(start)
@@ -158,6 +201,11 @@ def _trajectories(structure: Structure, common, rows):
         return step(carry, runs, *inputs)
 
     steps = jnp.arange(structure.length + 1, dtype=jnp.int32)
+    draws = jax.lax.cond(
+        scale > 0,
+        lambda: scale * jax.vmap(_normal_pair, (None, 0))(seed, steps),
+        lambda: jnp.zeros((structure.length + 1, 2)),
+    )
     carry, record = jax.lax.scan(body, jax.vmap(init)(runs), (steps, draws))
     return record, carry[-1]
 

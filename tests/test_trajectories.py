@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from engine import Noise, Run, Simulation, compile_count, simulate
-from engine.trajectories import BOUND, step_bucket
+from engine.trajectories import BOUND, _normal_pair, step_bucket
 from landscapes import SURFACES
 
 ROSENBROCK = Simulation("rosenbrock", (Run("sgd", {"lr": 1e-3}),), start=(-1.5, 2.0), steps=80)
@@ -138,3 +139,11 @@ def test_runs_keep_their_order_across_groups():
     for run, trajectory in zip(runs, together):
         (alone,) = simulate(replace(ROSENBROCK, runs=(run,)))
         np.testing.assert_array_equal(trajectory.xy, alone.xy)
+
+
+def test_noise_draws_are_standard_normal():
+    t = jnp.arange(20_000, dtype=jnp.int32)
+    draws = np.asarray(jax.vmap(_normal_pair, (None, 0))(jnp.float64(3), t))
+    assert abs(draws.mean()) < 0.03 and abs(draws.std() - 1.0) < 0.03
+    assert abs(np.corrcoef(draws[:, 0], draws[:, 1])[0, 1]) < 0.03
+    assert abs(np.mean(np.abs(draws) > 1.96) - 0.05) < 0.01  # Gaussian tails
