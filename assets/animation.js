@@ -56,6 +56,10 @@
       const patch = new window.dash_clientside.Patch();
       fig.data.forEach((trace, t) => {
         const meta = trace.meta || {};
+        if (meta.role === "start" && data.start) {
+          patch.assign(["data", t, "x"], [data.start[0]]);
+          patch.assign(["data", t, "y"], [data.start[1]]);
+        }
         if (meta.run === undefined || meta.run >= data.runs.length) return;
         const run = data.runs[meta.run];
         const path = slice(kind, meta.run, state.last);
@@ -66,6 +70,9 @@
         if (meta.role === "path") patch.assign(["data", t, "line", "color"], run.color);
       });
       if (kind === ARROWS) patch.assign(["layout", "annotations"], arrows(state.last));
+      if (kind === "graph-panels") {  // subplot titles are the runs' labels, in order
+        data.runs.forEach((run, r) => patch.assign(["layout", "annotations", r, "text"], run.label));
+      }
       return patch.build();
     });
   }
