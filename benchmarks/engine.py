@@ -103,6 +103,7 @@ def torch_all() -> list[np.ndarray] | None:
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(1)  # 2-element tensors: extra threads only add synchronisation
     makers = {
         "sgd": lambda p, h: torch.optim.SGD([p], lr=h["lr"]),
         "momentum": lambda p, h: torch.optim.SGD([p], lr=h["lr"], momentum=h["momentum"]),
