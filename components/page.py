@@ -31,7 +31,7 @@ from landscapes import SURFACES
 from landscapes.grid import surface_grid
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import PALETTE, AppState
-from urlstate.codec import parse_query, to_query
+from urlstate.codec import normalize, parse_query, to_query
 from urlstate.presets import PRESET_STATES, PRESETS
 
 # In the order assets/animation.js expects.
@@ -49,7 +49,9 @@ def read_runs(values_by_id: dict, flags_by_id: dict, schedules: dict[int, str]) 
     runs: dict[int, RunForm] = {}
     for source in (values_by_id, flags_by_id):
         for (run, optimizer, name), value in source.items():
-            runs.setdefault(run, RunForm(optimizer, schedules.get(run, "constant"))).values[name] = value
+            schedule = schedules.get(run)
+            schedule = schedule if isinstance(schedule, str) and schedule in SCHEDULES else "constant"
+            runs.setdefault(run, RunForm(optimizer, schedule)).values[name] = value
     return [runs[i] for i in sorted(runs)]
 
 
@@ -60,6 +62,8 @@ def _by_id(id_list: list[dict], values: list, keys: tuple[str, ...]) -> dict:
 def restructure(runs: list[RunForm], action: str, index: int) -> list[RunForm]:
     """The run list after a duplicate, remove, up, down or add."""
     runs = list(runs)
+    if action != "add" and not (isinstance(index, int) and 0 <= index < len(runs)):
+        return runs
     if action == "add" and len(runs) < MAX_RUNS:
         runs.append(RunForm("adam", values={}))
     elif action == "duplicate" and len(runs) < MAX_RUNS:
@@ -77,6 +81,8 @@ def restructure(runs: list[RunForm], action: str, index: int) -> list[RunForm]:
 
 def switch_choice(run: RunForm, name: str, value: str) -> RunForm:
     """A run with a new optimizer (its defaults) or schedule, keeping colour and the rest."""
+    if not isinstance(value, str):
+        return run
     if name == "optimizer" and value in OPTIMIZERS:
         shared = {"warmup", "clip_norm", "clip_value", "color"}
         shared |= {p.name for p in SCHEDULES[run.schedule].params}
@@ -149,11 +155,11 @@ def computation(query: str, with_internals: bool) -> dict:
 )
 def load(search: str | None, preset: str | None) -> dict:
     """Render every control from the link (on page load) or from a chosen preset."""
-    if ctx.triggered_id == ids.PRESET and preset in PRESETS:
-        state, problems = PRESETS[preset].state, ()
+    if ctx.triggered_id == ids.PRESET and isinstance(preset, str) and preset in PRESETS:
+        state, problems = normalize(PRESETS[preset].state), ()  # presets leave defaults out
         caption = PRESETS[preset].caption
     else:
-        query = (search or "").lstrip("?")
+        query = search.lstrip("?") if isinstance(search, str) else ""
         state, problems = parse_query(query, PRESET_STATES)
         named = parse_qs(query).get("preset", [""])[-1]
         caption = PRESETS[named].caption if named in PRESETS else None
@@ -181,7 +187,7 @@ def load(search: str | None, preset: str | None) -> dict:
 )
 def change_surface(name: str, rendered: str | None):
     """A new surface: its parameters, formula and default start."""
-    if name == rendered or name not in SURFACES:
+    if not isinstance(name, str) or name == rendered or name not in SURFACES:
         raise PreventUpdate
     surface = SURFACES[name]
     start = surface.default_start
@@ -225,7 +231,7 @@ def edit_runs(add, actions, choices, values, flags):
         return run_cards(restructure(runs, trigger["action"], trigger["run"]))
     run, name = trigger["run"], trigger["name"]
     value = selected.get((run, name))
-    if run >= len(runs) or (name == "optimizer" and value == runs[run].optimizer):
+    if not 0 <= run < len(runs) or (name == "optimizer" and value == runs[run].optimizer):
         raise PreventUpdate
     runs[run] = switch_choice(runs[run], name, value)
     return run_cards(runs)
@@ -301,8 +307,9 @@ def collect(fields, field_flags, surface_values, run_values, run_flags, view, ch
 )
 def compute(query: str, key: str | None) -> dict:
     """Run the engine for the current state; rebuild figures only when the surface changed."""
-    state, _ = parse_query(query or "")
-    result = computation(query or "", with_internals=state.view == "internals")
+    state, _ = parse_query(query if isinstance(query, str) else "")
+    query = to_query(state)  # canonical: what is synced and exported is always valid
+    result = computation(query, with_internals=state.view == "internals")
     new_key = figure_key(state)
     figures = build_figures(state) if new_key != key else (no_update,) * 5
     api = f"/api/trajectories?{query}"
@@ -333,7 +340,7 @@ def click_start(click: dict | None):
     try:
         point = click["points"][0]
         x, y = float(point["x"]), float(point["y"])
-    except (TypeError, KeyError, IndexError, ValueError):
+    except (TypeError, KeyError, IndexError, ValueError, OverflowError):
         raise PreventUpdate from None
     if not (np.isfinite(x) and np.isfinite(y)):
         raise PreventUpdate
