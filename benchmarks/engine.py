@@ -49,16 +49,34 @@ def eight_optimizers() -> Simulation:
     return replace(work(), runs=tuple(Run(name) for name in names))
 
 
+def seconds(fn: Callable[[], object]) -> float:
+    """Wall time of one call of `fn`."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def median_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
     """Median wall time of `fn` in milliseconds."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1e3)
+    return float(np.median([seconds(fn) for _ in range(repeats)]) * 1e3)
+
+
+def interleaved_ms(
+    fast: Callable[[], object], slow: Callable[[], object], rounds: int, calls: int
+) -> tuple[float, float]:
+    """Median times (ms) of `fast` and `slow`, measured in alternation.
+
+    The machine is shared, so its load drifts: alternating gives both the same conditions
+    and keeps their ratio meaningful.
+    """
+    fast(), slow()
+    fast_times, slow_times = [], []
+    for _ in range(rounds):
+        slow_times.append(seconds(slow))
+        fast_times += [seconds(fast) for _ in range(calls)]
+    return float(np.median(fast_times) * 1e3), float(np.median(slow_times) * 1e3)
 
 
 def _rosenbrock(xy: np.ndarray, a: float = 1.0, b: float = 100.0) -> tuple[float, np.ndarray]:
@@ -183,12 +201,10 @@ def measure(repeats: int) -> dict:
     torch_paths = torch_all()
     if torch_paths is not None:
         check_agreement(engine_paths, torch_paths, "torch.optim")
-    engine_ms = median_ms(lambda: simulate(sim), repeats)
+    engine_ms, numpy_ms = interleaved_ms(lambda: simulate(sim), numpy_all, 5, repeats // 5)
     eight = eight_optimizers()
-    simulate(eight)
     eight_ms = median_ms(lambda: simulate(eight), repeats)
-    numpy_ms = median_ms(numpy_all, 5, warmup=1)
-    torch_ms = None if torch_paths is None else median_ms(torch_all, 3, warmup=1)
+    torch_ms = None if torch_paths is None else median_ms(torch_all, 2, warmup=0)
     recompiles = recompiles_after_warmup()
     cold = compile_seconds(None)
     with tempfile.TemporaryDirectory() as cache_dir:
