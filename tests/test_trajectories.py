@@ -147,3 +147,16 @@ def test_noise_draws_are_standard_normal():
     assert abs(draws.mean()) < 0.03 and abs(draws.std() - 1.0) < 0.03
     assert abs(np.corrcoef(draws[:, 0], draws[:, 1])[0, 1]) < 0.03
     assert abs(np.mean(np.abs(draws) > 1.96) - 0.05) < 0.01  # Gaussian tails
+
+
+def test_group_compiles_into_one_kernel():
+    """The speed depends on it (see engine/__init__.py): no operation runs outside the kernel."""
+    from engine import trajectories, validate
+
+    sim = validate(ROSENBROCK)
+    structure = trajectories._structure(sim, sim.runs[0])
+    rows = trajectories._rows(structure, list(sim.runs))
+    compiled = trajectories._trajectories.lower(structure, trajectories._common(sim), rows)
+    text = compiled.compile().as_text()
+    assert "xla_cpu_small_call" in text
+    assert " while(" not in text[text.index("ENTRY") :]
