@@ -15,6 +15,7 @@ from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import PALETTE, AppState
 
 _UNSAFE = re.compile(r"[,()=&\s]")
+MAX_TEXT = 64  # no meaningful value is longer; a longer one stays invalid, and named, when cut
 
 
 @dataclass
@@ -41,7 +42,7 @@ def _text(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(value)
-    return _UNSAFE.sub("", str(value))
+    return _UNSAFE.sub("", str(value))[:MAX_TEXT]
 
 
 def _call(name: str, values: dict[str, object]) -> str:
@@ -114,4 +115,6 @@ def form_to_query(form: PageForm) -> str:
         pairs += [("batch", _text(v.get("batch", ""))), ("sigma", _text(v.get("sigma", "")))]
         pairs += [("seed", _text(v.get("seed", "")))]
     pairs += [("tol", _text(v.get("tol", ""))), ("view", _text(v.get("view", "")))]
+    if v.get("classroom"):
+        pairs.append(("classroom", "1"))
     return urlencode([(k, val) for k, val in pairs if val != ""], safe="(),=")

@@ -257,10 +257,13 @@ def _recolor(runs: list[RunForm]) -> list[RunForm]:
         run_flags=Input({"type": "run-field-flag", "run": ALL, "optimizer": ALL, "name": ALL}, "checked"),
         view=Input(ids.VIEW_TABS, "value"),
     ),
-    state=dict(choices=State(ids.run_choice(ALL, ALL), "value")),
+    state=dict(
+        choices=State(ids.run_choice(ALL, ALL), "value"),
+        shell=State(ids.SHELL, "className"),
+    ),
     prevent_initial_call=True,
 )
-def collect(fields, field_flags, surface_values, run_values, run_flags, view, choices):
+def collect(fields, field_flags, surface_values, run_values, run_flags, view, choices, shell):
     """The controls as the canonical query string, with a notice for each ignored value."""
     inputs, states = ctx.inputs_list, ctx.states_list
     if not fields:
@@ -269,6 +272,7 @@ def collect(fields, field_flags, surface_values, run_values, run_flags, view, ch
     values.update(_by_id([i["id"] for i in inputs[1]], field_flags, ("name",)))
     values = {k[0]: v for k, v in values.items()}
     values["view"] = view
+    values["classroom"] = "classroom" in str(shell or "").split()
     surface = values.pop("surface", None) or "sphere"
     params = {
         i["id"]["name"]: v

@@ -82,7 +82,7 @@ def test_load_renders_valid_controls_whatever_the_link(search, preset, by_preset
     inputs = [Prop(ids.URL, "search", search), Prop(ids.PRESET, "value", preset)]
     rendered = survives(page.load, inputs, trigger=inputs[by_preset])
     assert rendered is not None
-    query, notice = collect(panel(rendered), view=rendered["view"])
+    query, notice = collect(panel(rendered), view=rendered["view"], shell=rendered["shell"])
     assert notice is None  # what the page shows is always valid as it stands
     assert parse_query(query) == (parse_query(query)[0], ())
 

@@ -51,7 +51,7 @@ def setting(props: list[Prop], value, **match) -> list[Prop]:
     return [p.set(value) if p in hits else p for p in props]
 
 
-def collect(tree, view: str = "contour", **changes) -> tuple[str, object]:
+def collect(tree, view: str = "contour", shell: str = "shell", **changes) -> tuple[str, object]:
     """`page.collect` on the controls in `tree` (`changes`: id type → props to use instead)."""
     found = {**controls(tree), **changes}
     inputs = [
@@ -62,7 +62,8 @@ def collect(tree, view: str = "contour", **changes) -> tuple[str, object]:
         found.get("run-field-flag", []),
         Prop(ids.VIEW_TABS, "value", view),
     ]
-    return call(page.collect, inputs, [found["run-choice"]], trigger=inputs[0][0])
+    states = [found["run-choice"], Prop(ids.SHELL, "className", shell)]
+    return call(page.collect, inputs, states, trigger=inputs[0][0])
 
 
 def edit(cards, add=None, action: tuple | None = None, choice: tuple | None = None):
@@ -172,10 +173,11 @@ def test_collect_turns_the_controls_back_into_the_canonical_query(query: str):
     assert parse_query(collected) == (state, ())
 
 
-@pytest.mark.xfail(strict=True, reason="no control holds classroom mode: the synced URL drops it")
 def test_collect_keeps_classroom_mode():
-    collected, _ = collect(panel(load("?v=1&classroom=1")))
+    rendered = load("?v=1&classroom=1")
+    collected, _ = collect(panel(rendered), shell=rendered["shell"])
     assert parse_query(collected)[0].classroom
+    assert not parse_query(collect(panel(load("?v=1")))[0])[0].classroom
 
 
 BASE = parse_query("")[0]
@@ -215,7 +217,7 @@ def test_an_invalid_tolerance_is_named_and_replaced_by_its_default():
 
 def test_collect_without_fields_does_nothing():
     with pytest.raises(PreventUpdate):
-        call(page.collect, [[], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour")], [[]])
+        call(page.collect, [[], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour")], [[], Prop(ids.SHELL, "className", "shell")])
 
 
 # --- edit_runs ---------------------------------------------------------------------------
