@@ -55,7 +55,7 @@ def _colour_heights(surface: Surface, grid: Grid) -> np.ndarray:
     return to_display(grid.zs, surface.log_scale, offset, log_floor(grid.zs, offset))
 
 
-def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, xaxis: str | None = None):
+def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, legend: bool = True):
     """Empty path + head traces per run, filled by the browser."""
     traces = []
     for i, run in enumerate(runs):
@@ -75,47 +75,38 @@ def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, xaxis: str | N
                 )
             )
             continue
-        axes = {} if xaxis is None else dict(xaxis=f"x{xaxis}", yaxis=f"y{xaxis}")
         traces.append(
             go.Scatter(
                 x=[], y=[], mode="lines+markers",
                 line=dict(color=run.color, width=2.5),
                 marker=dict(color=run.color, size=4),
-                meta={"role": "path", "run": i}, showlegend=xaxis is None, **axes, **common,
+                meta={"role": "path", "run": i}, showlegend=legend, **common,
             )
         )
         traces.append(
             go.Scatter(
                 x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
                 marker=dict(color=run.color, size=13, line=dict(color="white", width=2.5)),
-                meta={"role": "head", "run": i}, **axes, **common,
+                meta={"role": "head", "run": i}, **common,
             )
         )
     return traces
 
 
-def _minima_traces(surface: Surface, params: dict, xaxis: str | None = None, legend=True):
-    axes = {} if xaxis is None else dict(xaxis=f"x{xaxis}", yaxis=f"y{xaxis}")
-    traces = []
-    minima = surface.minima(params)
-    if minima:
-        traces.append(
-            go.Scatter(
-                x=[m[0] for m in minima], y=[m[1] for m in minima], mode="markers",
-                marker=MINIMUM_MARKER, name="global minimum", showlegend=legend,
-                meta={"role": "minimum"}, **axes,
-            )
+def _minima_traces(surface: Surface, params: dict, legend: bool = True) -> list:
+    """Star markers at the global minima (filled) and known local minima (open)."""
+    kinds = (
+        (surface.minima(params), MINIMUM_MARKER, "global minimum", "minimum"),
+        (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum", "local_minimum"),
+    )
+    return [
+        go.Scatter(
+            x=[m[0] for m in points], y=[m[1] for m in points], mode="markers", marker=marker,
+            name=name, showlegend=legend, meta={"role": role},
         )
-    local = surface.local_minima(params)
-    if local:
-        traces.append(
-            go.Scatter(
-                x=[m[0] for m in local], y=[m[1] for m in local], mode="markers",
-                marker=LOCAL_MINIMUM_MARKER, name="local minimum", showlegend=legend,
-                meta={"role": "local_minimum"}, **axes,
-            )
-        )
-    return traces
+        for points, marker, name, role in kinds
+        if points
+    ]
 
 
 def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contour:
@@ -219,11 +210,10 @@ def panels_figure(
     )
     for i, run in enumerate(runs):
         row, col = divmod(i, cols)
-        axis = "" if i == 0 else str(i + 1)
         fig.add_trace(_contour(surface, grid, showscale=False), row=row + 1, col=col + 1)
         for trace in _minima_traces(surface, params, legend=False):
             fig.add_trace(trace, row=row + 1, col=col + 1)
-        for trace in _path_traces([run], xaxis=axis):
+        for trace in _path_traces([run], legend=False):
             trace.meta = {**trace.meta, "run": i}
             trace.legendgroup = f"run{i}"
             fig.add_trace(trace, row=row + 1, col=col + 1)
@@ -231,5 +221,5 @@ def panels_figure(
     fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
     fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
     fig.update_annotations(font=dict(size=13))
-    fig.update_layout(**base_layout(showlegend=False, height=max(320, 300 * rows)))
+    fig.update_layout(**base_layout(showlegend=False))
     return fig
