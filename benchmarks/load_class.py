@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3
 
 from benchmarks.app import BENCH_QUERY, load_average
 from benchmarks.dash_client import UPDATE_PATH, DashClient, Page, Transfer, callback_name, runs_in
@@ -88,7 +89,7 @@ class RetryingClient(DashClient):
         for attempt in (1, 2):
             try:
                 transfer = super().request(method, path, body)
-            except requests.RequestException as error:
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
                 self.stats.error(type(error).__name__)
             else:
                 if transfer.status < 500:
@@ -280,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         if server:
             server.stop()
     extra["load_average_after"] = load_average()
+    if server:
+        extra["server_errors"] = server.errors()
     figures = report(stats, args, extra)
     if args.json:
         print(json.dumps(figures))

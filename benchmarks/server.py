@@ -39,6 +39,7 @@ class Gunicorn:
     process: subprocess.Popen | None = None
     log_path: Path | None = None
     started: float = 0.0
+    final_log: str = ""  # the whole log, kept when the server stops
     ready_s: float | None = None  # process start → first /healthz 200
     all_warm_s: float | None = None  # process start → every worker logged "warm-up done"
     _tmp: tempfile.TemporaryDirectory | None = None
@@ -92,7 +93,20 @@ class Gunicorn:
 
     def log(self) -> str:
         """Everything gunicorn has written so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path else ""
+        if self.log_path and self.log_path.exists():
+            return self.log_path.read_text(errors="replace")
+        return self.final_log
+
+    def errors(self) -> list[str]:
+        """The last line of every traceback gunicorn logged (an app error, a worker crash)."""
+        lines = (self.final_log or self.log()).splitlines()
+        ends = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+        out = []
+        for start in ends:
+            tail = next((l for l in lines[start + 1:] if l and not l.startswith((" ", "Traceback"))), "")
+            out.append(tail[:200])
+        out += [l[:200] for l in lines if "WORKER TIMEOUT" in l or "was sent SIGKILL" in l]
+        return out
 
     def warm_ups(self) -> list[tuple[float, int]]:
         """(seconds, pid) of every "warm-up done" line so far."""
@@ -129,6 +143,7 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait(5)
         if self._tmp:
+            self.final_log = self.log()
             self._tmp.cleanup()
             self._tmp = None
 
