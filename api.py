@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 import flask
 
-from engine import ConfigError, Trajectory, simulate
+from engine import ConfigError, Trajectory, effective_batch_size, simulate
 from urlstate import VERSION, AppState, parse_query_strict
 
 FORMATS = ("json", "csv")
@@ -73,6 +73,7 @@ def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:
                 },
                 "clip_norm": run.clip_norm,
                 "clip_value": run.clip_value,
+                "batch_size": effective_batch_size(run, sim.noise),
                 "color": state.color(index),
                 "x": _floats(path.xy[:, 0]),
                 "y": _floats(path.xy[:, 1]),

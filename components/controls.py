@@ -18,11 +18,14 @@ def math(latex: str, size: str = "sm") -> dcc.Markdown:
     return dcc.Markdown(f"$${latex}$$", mathjax=True, className=f"formula formula-{size}")
 
 
-def _text_input(id_: dict, label: str, value: object, hint: str = "") -> dmc.TextInput:
+def _text_input(
+    id_: dict, label: str, value: object, hint: str = "", mode: str = "decimal"
+) -> dmc.TextInput:
+    """A debounced text input; `mode` is the on-screen keyboard ("text" when words are valid)."""
     return dmc.TextInput(
         id=id_, label=label, value="" if value is None else str(value), size="xs",
         debounce=400, description=hint or None, className="number-input",
-        inputProps={"inputMode": "decimal", "autoComplete": "off", "spellCheck": False},
+        inputProps={"inputMode": mode, "autoComplete": "off", "spellCheck": False},
     )
 
 
@@ -91,7 +94,11 @@ def noise_section(form: PageForm) -> list:
             ],
             cols=3, spacing="xs",
         ),
-        html.P("Noise per step ~ N(0, σ²/B): smaller batches, noisier paths.", className="hint"),
+        html.P(
+            "Noise per step ~ N(0, σ²/B): smaller batches, noisier paths. A run's own batch "
+            "size (under its card's settings) replaces B for that run; all runs share the draws.",
+            className="hint",
+        ),
         _text_input(ids.field("tol"), "tolerance for “steps to reach”", v["tol"]),
     ]
 
@@ -114,7 +121,7 @@ def _action(run: int, action: str, icon: str, tip: str, disabled: bool = False):
 
 
 def run_card(index: int, count: int, run: RunForm) -> dmc.Paper:
-    """One run: optimizer, its rule and hyperparameters, schedule, clipping, colour."""
+    """One run: optimizer, its rule and hyperparameters, schedule, clipping, batch size, colour."""
     spec = OPTIMIZERS[run.optimizer]
     schedule = SCHEDULES[run.schedule]
     values = run.values
@@ -152,7 +159,7 @@ def run_card(index: int, count: int, run: RunForm) -> dmc.Paper:
             dmc.Accordion(
                 dmc.AccordionItem(
                     [
-                        dmc.AccordionControl("Schedule, warmup, clipping, colour"),
+                        dmc.AccordionControl("Schedule, warmup, clipping, batch size, colour"),
                         dmc.AccordionPanel(
                             [
                                 _choice(
@@ -167,6 +174,10 @@ def run_card(index: int, count: int, run: RunForm) -> dmc.Paper:
                                         _text_input(field("warmup"), "warmup steps", values.get("warmup", 0)),
                                         _text_input(field("clip_norm"), "clip ‖g‖ at", values.get("clip_norm", ""), "empty: off"),
                                         _text_input(field("clip_value"), "clip |gᵢ| at", values.get("clip_value", ""), "empty: off"),
+                                        _text_input(
+                                            field("batch"), "batch size", values.get("batch", ""),
+                                            "empty: the page's; or full", mode="text",
+                                        ),
                                         dmc.ColorInput(
                                             id=field("color"), label="colour", value=color, size="xs",
                                             swatches=list(PALETTE), format="hex", withPicker=False,

@@ -16,6 +16,9 @@ from urlstate import PALETTE, AppState
 
 _UNSAFE = re.compile(r"[,()=&\s]")
 MAX_TEXT = 64  # no meaningful value is longer; a longer one stays invalid, and named, when cut
+# A run card's settings besides its hyperparameters, schedule and colour (form key = URL key;
+# `batch`, empty for the page's, is the run's batch size).
+RUN_OPTION_FIELDS = ("warmup", "clip_norm", "clip_value", "batch")
 
 
 @dataclass
@@ -57,6 +60,7 @@ def run_values(run, color: str) -> dict[str, object]:
     values["warmup"] = run.warmup
     values["clip_norm"] = "" if run.clip_norm is None else run.clip_norm
     values["clip_value"] = "" if run.clip_value is None else run.clip_value
+    values["batch"] = "" if run.batch_size is None else run.batch_size
     values["color"] = color
     return values
 
@@ -91,7 +95,7 @@ def _run_query(index: int, run: RunForm) -> str:
     schedule = SCHEDULES.get(run.schedule)
     keep = {p.name for p in spec.hyper} if spec else set()
     keep |= {p.name for p in schedule.params} if schedule else set()
-    keep |= {"warmup", "clip_norm", "clip_value"}
+    keep |= set(RUN_OPTION_FIELDS)
     values = {k: v for k, v in run.values.items() if k in keep}
     if run.schedule != "constant":
         values = {"schedule": run.schedule, **values}
@@ -112,8 +116,9 @@ def form_to_query(form: PageForm) -> str:
     ]
     pairs += [("run", _run_query(i, run)) for i, run in enumerate(form.runs)]
     if v.get("minibatch"):
-        pairs += [("batch", _text(v.get("batch", ""))), ("sigma", _text(v.get("sigma", "")))]
-        pairs += [("seed", _text(v.get("seed", "")))]
+        pairs.append(("batch", _text(v.get("batch", ""))))
+    # σ and seed always: a run with its own batch size is noisy even on a full-batch page.
+    pairs += [("sigma", _text(v.get("sigma", ""))), ("seed", _text(v.get("seed", "")))]
     pairs += [("tol", _text(v.get("tol", ""))), ("view", _text(v.get("view", "")))]
     if v.get("classroom"):
         pairs.append(("classroom", "1"))

@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 
 from components import ids
 from components.controls import run_cards, surface_params, surface_section, noise_section
-from components.forms import PageForm, RunForm, form_to_query, state_to_form
+from components.forms import RUN_OPTION_FIELDS, PageForm, RunForm, form_to_query, state_to_form
 from components.views import notices, summary_table
 from engine import simulate
 from engine.config import MAX_RUNS
@@ -84,7 +84,7 @@ def switch_choice(run: RunForm, name: str, value: str) -> RunForm:
     if not isinstance(value, str):
         return run
     if name == "optimizer" and value in OPTIMIZERS:
-        shared = {"warmup", "clip_norm", "clip_value", "color"}
+        shared = {*RUN_OPTION_FIELDS, "color"}
         shared |= {p.name for p in SCHEDULES[run.schedule].params}
         kept = {k: v for k, v in run.values.items() if k in shared}
         return RunForm(value, run.schedule, {**OPTIMIZERS[value].defaults(), **kept})

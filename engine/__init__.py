@@ -20,16 +20,26 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from engine.cache import enable_compilation_cache, warm_up
-from engine.config import ConfigError, Noise, Run, Simulation, validate
+from engine.config import (
+    FULL_BATCH,
+    ConfigError,
+    Noise,
+    Run,
+    Simulation,
+    effective_batch_size,
+    validate,
+)
 from engine.trajectories import Trajectory, compile_count, simulate
 
 __all__ = [
+    "FULL_BATCH",
     "ConfigError",
     "Noise",
     "Run",
     "Simulation",
     "Trajectory",
     "compile_count",
+    "effective_batch_size",
     "enable_compilation_cache",
     "simulate",
     "validate",

@@ -20,6 +20,7 @@ MAX_SEED = 2**31 - 1
 MAX_BATCH_SIZE = 1_000_000
 MAX_SIGMA = 1e3
 MAX_COORDINATE = 1e4
+FULL_BATCH = "full"  # a run's batch size meaning the exact gradient, whatever the page's noise
 
 
 class ConfigError(ValueError):
@@ -33,7 +34,11 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Run:
-    """One optimizer run: the rule, its hyperparameters, schedule and clipping."""
+    """One optimizer run: the rule, its hyperparameters, schedule, clipping and batch size.
+
+    `batch_size` None uses the page's (`Noise.batch_size`); a whole number B gives this run
+    noise of σ/√B; `FULL_BATCH` ("full") the exact gradient even when the page is noisy.
+    """
 
     optimizer: str
     hyper: Mapping[str, float | bool] = field(default_factory=dict)
@@ -42,6 +47,7 @@ class Run:
     warmup: int = 0
     clip_norm: float | None = None
     clip_value: float | None = None
+    batch_size: int | str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,25 @@ def _params(prefix: str, schema, given: Mapping) -> dict:
     return resolved
 
 
+def _batch_size(name: str, value) -> int | str | None:
+    """A run's batch size: None (the page's), `FULL_BATCH`, or a whole number in range."""
+    if value is None or value == FULL_BATCH:
+        return value
+    if isinstance(value, str):  # text from a link or form: name both accepted forms
+        try:
+            float(value)
+        except ValueError:
+            raise ConfigError(name, f"must be a whole number or {FULL_BATCH!r}") from None
+    return _integer(name, value, 1, MAX_BATCH_SIZE)
+
+
+def effective_batch_size(run: Run, noise: Noise) -> int | None:
+    """The batch size a validated run's gradients use (its own, else the page's); None = exact."""
+    if run.batch_size == FULL_BATCH:
+        return None
+    return noise.batch_size if run.batch_size is None else run.batch_size
+
+
 def _run(index: int, run: Run) -> Run:
     prefix = f"runs[{index}]"
     if not isinstance(run, Run):
@@ -128,6 +153,7 @@ def _run(index: int, run: Run) -> Run:
         hyper=_params(prefix, optimizer.hyper, run.hyper),
         schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
         warmup=_integer(f"{prefix}.warmup", run.warmup, 0, MAX_WARMUP),
+        batch_size=_batch_size(f"{prefix}.batch_size", run.batch_size),
         **clip,
     )
 

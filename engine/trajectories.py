@@ -2,8 +2,12 @@
 
 Runs that share a structure (surface, optimizer, its boolean switches, schedule, step bucket)
 are stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
-(hyperparameters, schedule and surface parameters, start, noise, seed, step count within its
-bucket) is passed as an array, so changing it never recompiles.
+(hyperparameters, schedule and surface parameters, start, each run's noise scale, seed, step
+count within its bucket) is passed as an array, so changing it never recompiles.
+
+Gradient noise uses common random numbers: one stream of standard-normal pairs per seed, shared
+by every run (in every group), scaled by each run's σ/√B (0 for the exact gradient). So runs
+differ only through their optimizers and batch sizes.
 
 Speed on CPU comes from XLA:CPU compiling a whole small loop into one kernel (see
 `engine/__init__.py`): inside it an operation costs nanoseconds, outside it a dispatch of
@@ -22,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from engine.config import Run, Simulation, validate
+from engine.config import Noise, Run, Simulation, effective_batch_size, validate
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from optimizers.schedules import learning_rate
@@ -102,9 +106,10 @@ def _unpack(structure: Structure, row) -> dict:
     return {
         "hyper": {name: row[i] for i, name in enumerate(hyper)},
         "schedule": {name: row[len(hyper) + i] for i, name in enumerate(schedule)},
-        "warmup": row[-3],
-        "clip_norm": row[-2],
-        "clip_value": row[-1],
+        "warmup": row[-4],
+        "clip_norm": row[-3],
+        "clip_value": row[-2],
+        "noise_scale": row[-1],
     }
 
 
@@ -123,8 +128,11 @@ def _rule(structure: Structure, run: dict, total):
     return tx, lr
 
 
-def _step(structure: Structure, surface_params, total, carry, run, t, noise):
+def _step(structure: Structure, surface_params, total, carry, run, t, draw):
     """One run's iteration t: record position t, check it, and take step t.
+
+    `draw` is step t's standard-normal pair, shared by all runs; this run's gradient noise is
+    it times the run's `noise_scale`.
 
     The carry holds the position, the optimizer state, whether every position and step so
     far was finite and in bounds (`alive`), whether step t−1 was finite (`step_ok`), and
@@ -140,7 +148,7 @@ def _step(structure: Structure, surface_params, total, carry, run, t, noise):
     value, grad = jax.value_and_grad(loss)(xy)
     ok = step_ok & _finite(xy, value, grad) & jnp.all(jnp.abs(xy) <= BOUND)
     diverged_at = jnp.where(alive & ~ok, t, diverged_at)
-    noisy = grad + noise
+    noisy = grad + run["noise_scale"] * draw
     extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
     update, state = tx.update(noisy, state, xy, **extra)
     inner = {k: optax.tree_utils.tree_get(state, f) for k, f in spec.internals.items()}
@@ -172,7 +180,7 @@ def _one_kernel(fn, common, rows):
     """
     shapes = jax.eval_shape(fn, common, rows)
     zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-    once = (common[4] > 0).astype(jnp.int32)  # steps ≥ 1, so always one iteration
+    once = (common[3] > 0).astype(jnp.int32)  # steps ≥ 1, so always one iteration
 
     def body(i, _):
         return fn(common * (1.0 + i), rows * (1.0 + i))
@@ -183,9 +191,9 @@ def _one_kernel(fn, common, rows):
 def _records(structure: Structure, common, rows):
     """The computation of `_trajectories`: one scan of length+1 iterations (the last only
     records the final position) over the group's `vmap`ped step."""
-    start, scale, seed, total = common[:2], common[2], common[3], common[4]
+    start, seed, total = common[:2], common[2], common[3]
     names = [p.name for p in SURFACES[structure.surface].params]
-    surface_params = {name: common[5 + i] for i, name in enumerate(names)}
+    surface_params = {name: common[4 + i] for i, name in enumerate(names)}
     runs = jax.vmap(lambda row: _unpack(structure, row))(rows)
 
     def init(run):
@@ -193,7 +201,7 @@ def _records(structure: Structure, common, rows):
         return start, state, jnp.bool_(True), jnp.bool_(True), jnp.int32(-1)
 
     step = jax.vmap(
-        lambda carry, run, t, noise: _step(structure, surface_params, total, carry, run, t, noise),
+        lambda carry, run, t, draw: _step(structure, surface_params, total, carry, run, t, draw),
         in_axes=(0, 0, None, None),
     )
 
@@ -201,9 +209,9 @@ def _records(structure: Structure, common, rows):
         return step(carry, runs, *inputs)
 
     steps = jnp.arange(structure.length + 1, dtype=jnp.int32)
-    draws = jax.lax.cond(
-        scale > 0,
-        lambda: scale * jax.vmap(_normal_pair, (None, 0))(seed, steps),
+    draws = jax.lax.cond(  # unscaled: common random numbers for every run
+        jnp.any(runs["noise_scale"] > 0),
+        lambda: jax.vmap(_normal_pair, (None, 0))(seed, steps),
         lambda: jnp.zeros((structure.length + 1, 2)),
     )
     carry, record = jax.lax.scan(body, jax.vmap(init)(runs), (steps, draws))
@@ -230,8 +238,15 @@ def _layout(structure: Structure) -> tuple[tuple[str, ...], tuple[str, ...]]:
     )
 
 
-def _row(structure: Structure, run: Run) -> list[float]:
-    """A validated run's numbers, flat: hyperparameters, schedule, warmup, clipping (inf = off)."""
+def _noise_scale(run: Run, noise: Noise) -> float:
+    """The standard deviation σ/√B of a validated run's gradient noise (0: exact gradient)."""
+    batch = effective_batch_size(run, noise)
+    return 0.0 if batch is None else noise.sigma / np.sqrt(batch)
+
+
+def _row(structure: Structure, run: Run, noise: Noise) -> list[float]:
+    """A validated run's numbers, flat: hyperparameters, schedule, warmup, clipping (inf = off),
+    noise scale."""
     hyper, schedule = _layout(structure)
     return [
         *(run.hyper[name] for name in hyper),
@@ -239,22 +254,21 @@ def _row(structure: Structure, run: Run) -> list[float]:
         run.warmup,
         np.inf if run.clip_norm is None else run.clip_norm,
         np.inf if run.clip_value is None else run.clip_value,
+        _noise_scale(run, noise),
     ]
 
 
 def _common(sim: Simulation) -> np.ndarray:
-    """A validated simulation's shared numbers: start, noise scale, seed, steps, surface params."""
-    batch = sim.noise.batch_size
-    scale = 0.0 if batch is None else sim.noise.sigma / np.sqrt(batch)
+    """A validated simulation's shared numbers: start, seed, steps, surface params."""
     surface = SURFACES[sim.surface]
     params = [sim.surface_params[p.name] for p in surface.params]
-    return np.array([*sim.start, scale, sim.noise.seed, sim.steps, *params], np.float64)
+    return np.array([*sim.start, sim.noise.seed, sim.steps, *params], np.float64)
 
 
-def _rows(structure: Structure, runs: list[Run]) -> np.ndarray:
+def _rows(structure: Structure, runs: list[Run], noise: Noise) -> np.ndarray:
     """Runs' rows, padded to a power of two with copies of the first (fewer shapes)."""
     size = 1 << (len(runs) - 1).bit_length()
-    rows = [_row(structure, run) for run in runs]
+    rows = [_row(structure, run, noise) for run in runs]
     return np.array(rows + rows[:1] * (size - len(rows)), np.float64)
 
 
@@ -265,10 +279,10 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     for index, run in enumerate(sim.runs):
         groups.setdefault(_structure(sim, run), []).append(index)
     common = _common(sim)
-    pending = [  # every group is dispatched before any result is waited for
-        (indices, _trajectories(structure, common, _rows(structure, [sim.runs[i] for i in indices])))
-        for structure, indices in groups.items()
-    ]
+    pending = []  # every group is dispatched before any result is waited for
+    for structure, indices in groups.items():
+        rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
+        pending.append((indices, _trajectories(structure, common, rows)))
     results: list[Trajectory | None] = [None] * len(sim.runs)
     for indices, output in pending:
         record, diverged = jax.tree.map(np.asarray, output)  # faster than jax.device_get

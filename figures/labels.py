@@ -1,8 +1,8 @@
-"""Short human labels for runs ("Momentum · lr=0.02, momentum=0.8")."""
+"""Short human labels for runs ("Momentum · lr=0.02, momentum=0.8, batch 16")."""
 
 from __future__ import annotations
 
-from engine import Run
+from engine import FULL_BATCH, Run
 from optimizers import OPTIMIZERS, SCHEDULES
 
 
@@ -10,6 +10,11 @@ def _number(value: float | bool) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return f"{value:g}"
+
+
+def batch_label(batch_size: int | str | None) -> str:
+    """"batch 16", or "full batch" for the exact gradient (None or `FULL_BATCH`)."""
+    return "full batch" if batch_size in (None, FULL_BATCH) else f"batch {batch_size}"
 
 
 def run_label(run: Run) -> str:
@@ -30,5 +35,7 @@ def run_label(run: Run) -> str:
         shown.append(f"clip‖g‖≤{_number(run.clip_norm)}")
     if run.clip_value is not None:
         shown.append(f"clip|g|≤{_number(run.clip_value)}")
+    if run.batch_size is not None:  # else the page's batch size
+        shown.append(batch_label(run.batch_size))
     short = spec.title.split(" (")[0]
     return f"{short} · {', '.join(shown)}"

@@ -56,6 +56,15 @@ def test_shape_and_lengths(client):
         assert run["loss"][0] == pytest.approx((1 - -1.0) ** 2 + 100 * (1.5 - 1.0) ** 2)
 
 
+def test_each_run_reports_its_effective_batch_size(client):
+    runs = "&".join(f"run=sgd(lr=0.001{extra})" for extra in ("", ",batch=1", ",batch=full"))
+    body = strict_json(client.get(f"{URL}?{BASE}&{runs}&batch=8"))
+    assert body["noise"]["batch_size"] == 8
+    assert [run["batch_size"] for run in body["runs"]] == [8, 1, None]  # null: exact gradient
+    quiet = strict_json(client.get(f"{URL}?{BASE}&run=sgd(lr=0.001)&run=sgd(lr=0.001,batch=2)"))
+    assert [run["batch_size"] for run in quiet["runs"]] == [None, 2]
+
+
 def test_headers(client):
     response = client.get(f"{URL}?{BASE}&run=sgd(lr=0.001)")
     assert response.headers["Content-Type"] == "application/json"

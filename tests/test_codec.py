@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from engine import ConfigError, Noise, Run, Simulation, validate
 from engine.config import (
+    FULL_BATCH,
     MAX_BATCH_SIZE,
     MAX_COORDINATE,
     MAX_RUNS,
@@ -56,6 +57,7 @@ def params(schema: tuple[Param, ...]) -> st.SearchStrategy[dict]:
 
 
 clip = st.none() | st.floats(1e-12, 1e12)
+run_batch = st.none() | st.just(FULL_BATCH) | st.integers(1, MAX_BATCH_SIZE)
 hex_colors = st.from_regex(r"#?[0-9A-Fa-f]{6}", fullmatch=True)
 
 
@@ -71,6 +73,7 @@ def runs(draw) -> Run:
         warmup=draw(st.integers(0, MAX_WARMUP)),
         clip_norm=draw(clip),
         clip_value=draw(clip),
+        batch_size=draw(run_batch),
     )
 
 
@@ -139,7 +142,7 @@ def test_default_page_is_the_empty_query():
 
 def test_example_from_the_grammar_reads_without_notices():
     query = (
-        "?v=1&surface=canyon(kappa=50,angle=30)&start=-1.8,0.6&steps=500&run=sgd(lr=0.001)"
+        "?v=1&surface=canyon(kappa=50,angle=30)&start=-1.8,0.6&steps=500&run=sgd(lr=0.001,batch=1)"
         "&run=momentum(lr=0.001,momentum=0.9,color=D55E00)"
         "&run=adam(lr=0.05,beta1=0.9,beta2=0.999,schedule=cosine,T_0=100,warmup=10,clip_norm=1)"
         "&batch=16&sigma=1&seed=0&tol=1e-6&view=contour&classroom=1"
@@ -151,12 +154,23 @@ def test_example_from_the_grammar_reads_without_notices():
     assert sim.steps == 500 and sim.noise.batch_size == 16 and state.classroom
     assert sim.runs[2].schedule == "cosine" and sim.runs[2].schedule_params["T_0"] == 100
     assert (sim.runs[2].warmup, sim.runs[2].clip_norm) == (10, 1.0)
+    assert [run.batch_size for run in sim.runs] == [1, None, None]
     assert state.colors == ("", "#D55E00")
 
 
 def test_canonical_form_is_readable():
     query = to_query(parse_query("v=1&surface=rosenbrock&run=sgd(lr=0.001)&steps=250")[0])
     assert query == "v=1&surface=rosenbrock&steps=250&run=sgd(lr=0.001)"
+
+
+def test_run_batch_size_is_written_only_when_set():
+    query = "v=1&surface=sphere&run=sgd(batch=FULL)&run=sgd(batch=16,color=112233)&run=sgd&batch=4"
+    state, notices = parse_query(query)
+    assert notices == ()
+    assert [run.batch_size for run in state.simulation.runs] == [FULL_BATCH, 16, None]
+    assert to_query(state) == (
+        "v=1&surface=sphere&run=sgd(batch=full)&run=sgd(batch=16,color=112233)&run=sgd&batch=4"
+    )
 
 
 # --- length budget ----------------------------------------------------------------------
@@ -385,7 +399,7 @@ def test_unknown_surface_uses_the_default_one():
 def test_notices_name_what_was_ignored_and_why():
     found = notices_of(
         "surface=rosenbrock(a=9,q=1)&start=1,2,3&steps=0&run=sgd(lr=0.1,zz=2,lr=0.2)"
-        "&run=nosuch(lr=1)&run=adam(schedule=bad,T_0=9,color=red,warmup=-1)&batch=0"
+        "&run=nosuch(lr=1)&run=adam(schedule=bad,T_0=9,color=red,warmup=-1,batch=half)&batch=0"
         "&sigma=nan&seed=1.5&tol=0&view=globe&classroom=yes&steps=3&what=1&run=sgd(x=1"
     )
     assert found.pop("v") == "missing — read as version 1"
@@ -396,6 +410,9 @@ def test_notices_name_what_was_ignored_and_why():
     assert found.pop("runs[2].color").endswith("— used the palette colour")
     assert found.pop("runs[2].schedule") == "unknown schedule 'bad' — used constant (ignored T_0)"
     assert found.pop("runs[2].warmup").endswith("— used 0")
+    assert found.pop("runs[2].batch_size") == (
+        "must be a whole number or 'full' — used the page's batch size"
+    )
     assert found.pop("runs[3]") == "missing ')' — read up to the end"
     assert found.pop("runs[3].x").startswith("unknown parameter (known: ")
     assert found.pop("runs[0].zz").endswith("— ignored")
@@ -471,6 +488,7 @@ def test_unknown_preset_is_noticed():
     [
         ("run=sgd", "v"),
         ("v=1&run=sgd(lr=100)", "runs[0].lr"),
+        ("v=1&run=sgd&run=sgd(batch=0)", "runs[1].batch_size"),
         ("v=1&surface=banana", "surface"),
         ("v=1&run=sgd&run=nosuch", "runs[1].optimizer"),
         ("v=1&steps=1&steps=2", "steps"),

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine import ConfigError, Noise, Run, Simulation, validate
-from engine.config import MAX_RUNS, MAX_STEPS
+from engine.config import MAX_BATCH_SIZE, MAX_RUNS, MAX_STEPS
 
 VALID = Simulation("canyon", (Run("sgd"), Run("adam")), start=(0.5, 0.5), steps=100)
 
@@ -33,6 +33,8 @@ INVALID = {
     "runs[0].warmup": _with_run(0, warmup=1.5),
     "runs[1].clip_norm": _with_run(1, clip_norm=0.0),
     "runs[0].clip_value": _with_run(0, clip_value=-math.inf),
+    "runs[1].batch_size": _with_run(1, batch_size=0),
+    "runs[0].batch_size": _with_run(0, batch_size="half"),
     "surface": replace(VALID, surface="moon"),
     "surface_params.kappa": replace(VALID, surface_params={"kappa": 0.0}),
     "surface_params.depth": replace(VALID, surface_params={"depth": 1.0}),
@@ -61,6 +63,21 @@ def test_invalid_field_is_named(field):
     assert str(caught.value).startswith(field)
 
 
+@pytest.mark.parametrize(
+    "given, expected", [(None, None), ("full", "full"), (16, 16), ("16", 16), (4.0, 4)]
+)
+def test_run_batch_size_is_the_pages_full_or_a_whole_number(given, expected):
+    batch = validate(_with_run(0, batch_size=given)).runs[0].batch_size
+    assert batch == expected and type(batch) is type(expected)
+
+
+@pytest.mark.parametrize("value", [1.5, MAX_BATCH_SIZE + 1, "FULL", math.nan, "1e999"])
+def test_invalid_run_batch_size_is_named(value):
+    with pytest.raises(ConfigError) as caught:
+        validate(_with_run(1, batch_size=value))
+    assert caught.value.field == "runs[1].batch_size"
+
+
 def test_too_many_steps_says_the_limit():
     with pytest.raises(ConfigError, match="10,000"):
         validate(replace(VALID, steps=10_001))
@@ -87,7 +104,8 @@ ANYTHING = st.one_of(
 @given(
     field=st.sampled_from(
         ["lr", "schedule_param", "warmup", "clip_norm", "start", "steps", "surface_param",
-         "batch_size", "sigma", "seed", "surface", "optimizer", "schedule", "hyper", "runs"]
+         "batch_size", "run_batch_size", "sigma", "seed", "surface", "optimizer", "schedule",
+         "hyper", "runs"]
     ),
     value=ANYTHING,
 )
@@ -102,6 +120,7 @@ def test_validate_raises_nothing_but_config_error(field, value):
         "steps": lambda: replace(VALID, steps=value),
         "surface_param": lambda: replace(VALID, surface_params={"kappa": value}),
         "batch_size": lambda: replace(VALID, noise=Noise(batch_size=value)),
+        "run_batch_size": lambda: _with_run(0, batch_size=value),
         "sigma": lambda: replace(VALID, noise=Noise(sigma=value)),
         "seed": lambda: replace(VALID, noise=Noise(seed=value)),
         "surface": lambda: replace(VALID, surface=value),

@@ -117,3 +117,9 @@ def test_run_labels_name_the_optimizer_and_what_differs_from_its_defaults():
     assert run_label(Run("momentum", {"lr": 0.02, "momentum": 0.9})) == "Momentum · lr=0.02"
     label = run_label(Run("momentum", {"lr": 0.02, "momentum": 0.5}, schedule="cosine", warmup=10))
     assert "momentum=0.5" in label and "cosine" in label and "warmup 10" in label
+
+
+def test_run_labels_show_a_runs_own_batch_size():
+    assert run_label(Run("sgd", {"lr": 0.05}, batch_size=1)).endswith(" · lr=0.05, batch 1")
+    assert run_label(Run("sgd", {"lr": 0.05}, batch_size="full")).endswith(", full batch")
+    assert "batch" not in run_label(Run("sgd", {"lr": 0.05}))  # the page's batch size

@@ -173,6 +173,18 @@ def test_collect_turns_the_controls_back_into_the_canonical_query(query: str):
     assert parse_query(collected) == (state, ())
 
 
+def test_run_batch_sizes_show_in_their_cards_and_survive_edits():
+    query = "v=1&surface=sphere&run=sgd(batch=full)&run=sgd(batch=16)&run=sgd&sigma=2"
+    rendered = load("?" + query)
+    assert [values_of(rendered["runs"], i)["batch"] for i in range(3)] == ["full", "16", ""]
+    collected, notice = collect(panel(rendered))
+    assert notice is None and collected == to_query(parse_query(query)[0])  # σ kept, page full
+    switched = edit(rendered["runs"], choice=(1, "optimizer", "adam"))
+    assert values_of(switched, 1)["batch"] == "16"
+    copied = edit(rendered["runs"], action=(0, "duplicate"))
+    assert [values_of(copied, i)["batch"] for i in range(4)] == ["full", "full", "16", ""]
+
+
 def test_collect_keeps_classroom_mode():
     rendered = load("?v=1&classroom=1")
     collected, _ = collect(panel(rendered), shell=rendered["shell"])
@@ -192,6 +204,7 @@ LR_DEFAULT = OPTIMIZERS["sgd"].defaults()["lr"]
         ("field", {"name": "start_x"}, "nan", "start.x", lambda s: s.start, BASE.simulation.start),
         ("field", {"name": "sigma"}, "-1", "noise.sigma", lambda s: s.noise.sigma, BASE.simulation.noise.sigma),
         ("field", {"name": "batch"}, "1.5", "noise.batch_size", lambda s: s.noise.batch_size, None),
+        ("run-field", {"run": 1, "name": "batch"}, "half", "runs[1].batch_size", lambda s: s.runs[1].batch_size, None),
         (
             "surface-param", {"name": "kappa"}, "1e999", "surface_params.kappa",
             lambda s: s.surface_params["kappa"], BASE.simulation.surface_params["kappa"],

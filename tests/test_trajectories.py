@@ -90,14 +90,62 @@ def test_seed_reproducible_and_distinct():
 
 
 def test_noise_shrinks_with_batch_size():
-    exact = simulate(SPHERE)[0].xy
+    exact = simulate(SPHERE)[0]
 
     def deviation(batch: int) -> float:
         noisy = simulate(replace(SPHERE, noise=Noise(batch_size=batch, sigma=1.0, seed=3)))[0]
-        return float(np.sqrt(np.mean((noisy.xy - exact) ** 2)))
+        return _deviation(noisy, exact)
 
     ratio = deviation(1) / deviation(64)
     assert 6.0 < ratio < 10.5  # √64 = 8
+
+
+def _deviation(noisy, exact) -> float:
+    """Root-mean-square distance between two paths."""
+    return float(np.sqrt(np.mean((noisy.xy - exact.xy) ** 2)))
+
+
+def _sgd(*batch_sizes) -> tuple[Run, ...]:
+    """SPHERE's run once per batch size (None: the page's)."""
+    return tuple(replace(SPHERE.runs[0], batch_size=b) for b in batch_sizes)
+
+
+def test_a_runs_batch_size_sets_its_noise():
+    exact = simulate(SPHERE)[0]
+    small, large = simulate(replace(SPHERE, runs=_sgd(1, 64), noise=Noise(batch_size=4, seed=3)))
+    assert 6.0 < _deviation(small, exact) / _deviation(large, exact) < 10.5  # √64 = 8
+    # Common random numbers: the same draws as a page-wide batch of 1, in any company.
+    (alone,) = simulate(replace(SPHERE, noise=Noise(batch_size=1, seed=3)))
+    np.testing.assert_array_equal(small.xy, alone.xy)
+
+
+def test_full_batch_run_is_the_exact_path_on_a_noisy_page():
+    (exact,) = simulate(SPHERE)
+    noise = Noise(batch_size=1, sigma=5.0)
+    full, noisy = simulate(replace(SPHERE, runs=_sgd("full", None), noise=noise))
+    np.testing.assert_array_equal(full.xy, exact.xy)
+    np.testing.assert_array_equal(full.grad, exact.grad)
+    assert not np.array_equal(noisy.xy, exact.xy)
+
+
+def test_a_run_without_batch_size_uses_the_pages():
+    page = Noise(batch_size=8, sigma=2.0, seed=4)
+    (inherited,) = simulate(replace(SPHERE, noise=page))
+    (own,) = simulate(replace(SPHERE, runs=_sgd(8), noise=page))
+    np.testing.assert_array_equal(inherited.xy, own.xy)
+    # On a full-batch page a run's own batch size still has noise (σ and seed: the page's).
+    (quiet_page,) = simulate(replace(SPHERE, runs=_sgd(8), noise=replace(page, batch_size=None)))
+    np.testing.assert_array_equal(quiet_page.xy, own.xy)
+
+
+def test_changing_a_runs_batch_size_never_recompiles():
+    base = replace(SPHERE, runs=_sgd(None, 4), noise=Noise(batch_size=16, sigma=1.0, seed=2))
+    simulate(base)
+    before = compile_count()
+    for sizes in [(1, "full"), ("full", None), (None, 1_000_000), (64, 2)]:
+        simulate(replace(base, runs=_sgd(*sizes)))
+        simulate(replace(base, runs=_sgd(*sizes), noise=Noise()))
+    assert compile_count() == before
 
 
 def test_no_batch_size_is_the_exact_gradient_path():
@@ -155,7 +203,7 @@ def test_group_compiles_into_one_kernel():
 
     sim = validate(ROSENBROCK)
     structure = trajectories._structure(sim, sim.runs[0])
-    rows = trajectories._rows(structure, list(sim.runs))
+    rows = trajectories._rows(structure, list(sim.runs), sim.noise)
     compiled = trajectories._trajectories.lower(structure, trajectories._common(sim), rows)
     text = compiled.compile().as_text()
     assert "xla_cpu_small_call" in text

@@ -1,7 +1,7 @@
 """The versioned query-string form of an `AppState` (the grammar: docs/url-grammar.md).
 
     ?v=1&surface=canyon(kappa=50)&start=-1.8,0.6&steps=500
-        &run=sgd(lr=0.001)&run=adam(lr=0.05,schedule=cosine,T_0=100,color=D55E00)
+        &run=sgd(lr=0.001,batch=1)&run=adam(lr=0.05,schedule=cosine,T_0=100,color=D55E00)
         &batch=16&sigma=1&seed=0&tol=1e-6&view=contour&classroom=1
 
 `to_query` writes the canonical form: `v`, `surface` and every `run` always, anything else
@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from engine import ConfigError, Noise, Run, Simulation, validate
+from engine import FULL_BATCH, ConfigError, Noise, Run, Simulation, validate
 from engine.config import MAX_RUNS
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
@@ -37,7 +37,7 @@ MAX_VALUE_LENGTH = 512  # characters of one value, else that key is ignored
 MAX_ITEMS = 32  # key=value pairs inside one name(...), else the rest are ignored
 
 # Run options: every other key inside run=NAME(...) is a hyperparameter or schedule parameter.
-RUN_OPTIONS = ("schedule", "warmup", "clip_norm", "clip_value", "color")
+RUN_OPTIONS = ("schedule", "warmup", "clip_norm", "clip_value", "batch", "color")
 TOLERANCE = Param("tol", 1e-6, 1e-15, 1e3, "tolerance for “steps to reach”", log=True)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -105,6 +105,11 @@ def format_number(value: float | bool) -> str:
         return str(int(value))
     mantissa, _, exponent = repr(value).partition("e")
     return mantissa if not exponent else f"{mantissa}e{int(exponent)}"
+
+
+def _batch(text: str) -> str:
+    """A batch size as typed, with any spelling of `full` as `FULL_BATCH` (validate checks)."""
+    return FULL_BATCH if text.strip().lower() == FULL_BATCH else text
 
 
 def _boolean(text: str) -> bool | str:
@@ -181,6 +186,8 @@ def _run_text(run: Run, color: str) -> str:
     for name in ("clip_norm", "clip_value"):
         if getattr(run, name) is not None:
             items.append(f"{name}={format_number(getattr(run, name))}")
+    if run.batch_size is not None:
+        items.append(f"batch={run.batch_size}")
     if color:
         items.append(f"color={color.removeprefix('#')}")
     return _call(run.optimizer, items)
@@ -293,6 +300,8 @@ def _read_run(index: int, text: str, report: Report) -> tuple[Run, str] | None:
         except ValueError as error:
             report(f"{where}.color", str(error), "used the palette colour")
     options = {k: items.pop(k) for k in ("warmup", "clip_norm", "clip_value") if k in items}
+    if "batch" in items:
+        options["batch_size"] = _batch(items.pop("batch"))
     hyper, schedule_params = {}, {}
     for key, value in items.items():
         # Unknown keys go with the hyperparameters, where validate names the known ones;
@@ -397,8 +406,8 @@ def _draft(values: dict[str, str], runs: list[str], base: AppState, report: Repo
         draft.colors = [color for _, (_, color) in kept]
         draft.origin = [i for i, _ in kept]
     if "batch" in values:
-        batch = values["batch"]
-        draft.noise["batch_size"] = None if batch.strip().lower() == "full" else batch
+        batch = _batch(values["batch"])
+        draft.noise["batch_size"] = None if batch == FULL_BATCH else batch
     for key in ("sigma", "seed"):
         if key in values:
             draft.noise[key] = values[key]
@@ -471,6 +480,9 @@ def _repair_run(draft: _Draft, index: int, key: str, problem: str, report: Repor
     elif key in ("clip_norm", "clip_value"):
         draft.runs[index] = replace(run, **{key: None})
         report(where, problem, "no clipping")
+    elif key == "batch_size":
+        draft.runs[index] = replace(run, batch_size=None)
+        report(where, problem, "used the page's batch size")
     elif key in run.hyper:
         draft.runs[index] = replace(run, hyper={k: v for k, v in run.hyper.items() if k != key})
         report(where, problem, _default_action(OPTIMIZERS[run.optimizer].hyper, key))
@@ -485,7 +497,7 @@ def _validated(draft: _Draft, report: Report) -> Simulation:
     budget = (
         8
         + len(draft.surface_params)
-        + sum(5 + len(r.hyper) + len(r.schedule_params) for r in draft.runs)
+        + sum(6 + len(r.hyper) + len(r.schedule_params) for r in draft.runs)
     )
     for _ in range(budget):
         try:

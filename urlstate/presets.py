@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 
 from engine import Noise, Run, Simulation, Trajectory, simulate, validate
+from figures.labels import batch_label
 from landscapes import SURFACES
 from urlstate.model import AppState, default_state
 
@@ -46,7 +47,10 @@ class Claim:
     - "settles": over the last quarter of the steps, runs[0]'s mean distance to the minimum is
       at most 1/`ratio` of runs[1]'s.
     - "noise_grows": for each of `runs`, the path's roughness grows strictly along
-      `batch_sizes` (None = exact gradient); the preset is re-simulated at each batch size.
+      `batch_sizes`, the page's batch size (None = exact gradient); the preset is re-simulated
+      at each (runs with a batch size of their own keep it).
+    - "roughness_grows": the paths of `runs` are strictly rougher in that order, all from the
+      one computation (e.g. runs with their own batch sizes, largest first).
     """
 
     kind: str
@@ -63,7 +67,8 @@ class Claim:
 class Preset:
     """A named page state with a student-facing caption and the claim it demonstrates.
 
-    `labels` names the runs in the claim's sentence (default: the optimizer's short name).
+    `labels` names the runs in the claim's sentence (default: the optimizer's short name, and
+    the run's own batch size if it has one).
     """
 
     name: str
@@ -81,8 +86,9 @@ class Preset:
         """How run `index` is called in sentences."""
         if index < len(self.labels):
             return self.labels[index]
-        name = self.simulation.runs[index].optimizer
-        return SHORT_NAMES.get(name, name.capitalize())
+        run = self.simulation.runs[index]
+        name = SHORT_NAMES.get(run.optimizer, run.optimizer.capitalize())
+        return name if run.batch_size is None else f"{name} ({batch_label(run.batch_size)})"
 
 
 SHORT_NAMES = {
@@ -171,10 +177,6 @@ def roughness(traj: Trajectory) -> float:
 
 def _with_batch(sim: Simulation, batch_size: int | None) -> Simulation:
     return replace(sim, noise=replace(sim.noise, batch_size=batch_size))
-
-
-def _batch_label(batch_size: int | None) -> str:
-    return "full batch" if batch_size is None else f"batch {batch_size}"
 
 
 def _step_text(step: int | None) -> str:
@@ -269,9 +271,16 @@ def _noise_grows(preset: Preset, claim: Claim, trajs: Sequence[Trajectory]) -> t
     for i in claim.runs:
         values = [roughness(by_batch[b][i]) for b in claim.batch_sizes]
         holds &= all(a < b for a, b in pairwise(values))
-        listed = ", ".join(f"{_batch_label(b)} {v:.3g}" for b, v in zip(claim.batch_sizes, values))
+        listed = ", ".join(f"{batch_label(b)} {v:.3g}" for b, v in zip(claim.batch_sizes, values))
         parts.append(f"{preset.label(i)}: {listed}")
     return holds, "Path roughness — " + "; ".join(parts) + "."
+
+
+def _roughness_grows(preset: Preset, claim: Claim, trajs: Sequence[Trajectory]) -> tuple[bool, str]:
+    values = [roughness(trajs[i]) for i in claim.runs]
+    holds = all(a < b for a, b in pairwise(values))
+    listed = ", ".join(f"{preset.label(i)} {v:.3g}" for i, v in zip(claim.runs, values))
+    return holds, f"Path roughness — {listed}."
 
 
 CHECKS: dict[str, Check] = {
@@ -283,6 +292,7 @@ CHECKS: dict[str, Check] = {
     "differs": _differs,
     "settles": _settles,
     "noise_grows": _noise_grows,
+    "roughness_grows": _roughness_grows,
 }
 
 
@@ -534,16 +544,16 @@ _PRESETS: tuple[Preset, ...] = (
         name="batch_vs_stochastic",
         title="Batch vs mini-batch vs stochastic gradient descent",
         caption=(
-            "Shown: stochastic gradient descent (batch size 1) on a round bowl.\n"
-            "Change the batch size: the smaller the batch, the noisier the path."
+            "SGD three times on one bowl: full batch, mini-batches of 16, single samples (batch 1).\n"
+            "All see the same noise draws, scaled by σ/√B: the smaller the batch, the noisier the path."
         ),
         state=_state(
             "sphere",
-            (_sgd(0.05),),
+            (_sgd(0.05, batch_size="full"), _sgd(0.05, batch_size=16), _sgd(0.05, batch_size=1)),
             start=(-1.5, 1.2),
-            noise=Noise(batch_size=1, sigma=2.0, seed=0),
+            noise=Noise(batch_size=16, sigma=2.0, seed=0),
         ),
-        claim=Claim("noise_grows", runs=(0,), batch_sizes=(None, 32, 4, 1)),
+        claim=Claim("roughness_grows", runs=(0, 1, 2)),
     ),
     Preset(
         name="annealing",
