@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from engine import FULL_BATCH, Run
+from engine import Run
 from optimizers import OPTIMIZERS, SCHEDULES
+from urlstate.model import batch_label
 
 
 def _number(value: float | bool) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     return f"{value:g}"
-
-
-def batch_label(batch_size: int | str | None) -> str:
-    """"batch 16", or "full batch" for the exact gradient (None or `FULL_BATCH`)."""
-    return "full batch" if batch_size in (None, FULL_BATCH) else f"batch {batch_size}"
 
 
 def run_label(run: Run) -> str:

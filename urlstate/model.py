@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import Noise, Run, Simulation
+from engine import FULL_BATCH, Noise, Run, Simulation
 
 VERSION = 1
 
@@ -44,6 +44,11 @@ class AppState:
         return PALETTE[index % len(PALETTE)]
 
 
+def batch_label(batch_size: int | str | None) -> str:
+    """"batch 16", or "full batch" for the exact gradient (None or `FULL_BATCH`)."""
+    return "full batch" if batch_size in (None, FULL_BATCH) else f"batch {batch_size}"
+
+
 def default_state() -> AppState:
     """What the page opens on: momentum against SGD in an ill-conditioned canyon."""
     return AppState(
@@ -62,4 +67,4 @@ def default_state() -> AppState:
     )
 
 
-__all__ = ["AppState", "PALETTE", "VERSION", "VIEWS", "default_state"]
+__all__ = ["AppState", "PALETTE", "VERSION", "VIEWS", "batch_label", "default_state"]

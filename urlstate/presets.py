@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from engine import Noise, Run, Simulation, Trajectory, simulate, validate
-from figures.labels import batch_label
+from urlstate.model import batch_label
 from landscapes import SURFACES
 from urlstate.model import AppState, default_state
 
@@ -560,16 +560,17 @@ _PRESETS: tuple[Preset, ...] = (
         title="Noisy SGD with and without an annealed learning rate",
         caption=(
             "With a constant lr, noisy SGD keeps fluctuating around the minimum.\n"
-            "Annealing (cosine decay of the lr) lets it settle into the bottom."
+            "Annealing (1/t decay of the lr) lets it settle into the bottom."
         ),
         state=_state(
             "sphere",
-            (_sgd(0.1), _sgd(0.1, schedule="cosine")),
+            (_sgd(0.1), _sgd(0.1, schedule="inverse_time", schedule_params={"k": 0.2})),
             start=(-1.5, 1.2),
-            steps=250,
+            steps=500,
             noise=Noise(batch_size=1, sigma=2.0, seed=0),
         ),
-        claim=Claim("settles", runs=(1, 0), ratio=3.0),
+        # Over seeds 0–39 the ratio of tail distances is 2.5–15 (median 7.7).
+        claim=Claim("settles", runs=(1, 0), ratio=2.0),
         labels=("SGD (constant lr)", "SGD (annealed lr)"),
     ),
     Preset(
