@@ -32,14 +32,14 @@ _ready = threading.Event()
 
 def warm_up() -> None:
     """Compile the structures the page opens on (call after any fork, before serving)."""
-    from components.page import build_figures, computation
+    from components.page import computation, figure_key, figures_for
     from urlstate.codec import to_query
     from urlstate.presets import DEFAULT_PRESET, PRESETS
 
     try:
         state = PRESETS[DEFAULT_PRESET].state
         computation(to_query(state), with_internals=True)
-        build_figures(state)
+        figures_for(figure_key(state))
     finally:
         _ready.set()  # a failed warm-up only means the first request compiles
 

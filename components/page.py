@@ -8,6 +8,7 @@ and animates them in the browser.
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import parse_qs
 
@@ -99,20 +100,25 @@ def figure_key(state: AppState) -> str:
     return json.dumps([sim.surface, sim.surface_params, len(sim.runs)], sort_keys=True)
 
 
-def build_figures(state: AppState) -> tuple:
-    """Contour, 3D, loss, panel and internals figures for `state` (paths left empty)."""
-    sim = state.simulation
-    surface = SURFACES[sim.surface]
-    params = dict(sim.surface_params)
-    styles = [RunStyle(run_label(r), state.color(i)) for i, r in enumerate(sim.runs)]
-    grid = lambda resolution: Grid(*surface_grid(sim.surface, params, resolution))  # noqa: E731
+@functools.lru_cache(maxsize=64)
+def figures_for(key: str) -> tuple:
+    """Contour, 3D, loss, panel and internals figures for a `figure_key` (paths empty).
+
+    Cached: a class opens the same links, and everything a figure_key leaves out (labels,
+    colours, start, paths) is patched in by the browser.
+    """
+    name, params, count = json.loads(key)
+    surface = SURFACES[name]
+    styles = [RunStyle(f"run {i + 1}", PALETTE[i % len(PALETTE)]) for i in range(count)]
+    grid = lambda resolution: Grid(*surface_grid(name, params, resolution))  # noqa: E731
     small = grid(PANEL_RESOLUTION)
+    start = surface.default_start
     return (
-        contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, sim.start),
+        contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, start),
         surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
         loss_figure(surface, styles),
         panels_figure(surface, params, small, styles),
-        contour_figure(surface, params, small, styles, sim.start, colorbar=False),
+        contour_figure(surface, params, small, styles, start, colorbar=False),
     )
 
 
@@ -315,7 +321,7 @@ def compute(query: str, key: str | None) -> dict:
     query = to_query(state)  # canonical: what is synced and exported is always valid
     result = computation(query, with_internals=state.view == "internals")
     new_key = figure_key(state)
-    figures = build_figures(state) if new_key != key else (no_update,) * 5
+    figures = figures_for(new_key) if new_key != key else (no_update,) * 5
     api = f"/api/trajectories?{query}"
     return dict(
         trajectories=result["payload"],

@@ -10,15 +10,19 @@ from engine import Simulation, Trajectory
 from landscapes import SURFACES
 
 
-def significant(values: np.ndarray, digits: int) -> list[float]:
-    """`values` rounded to `digits` significant digits, as JSON-ready floats."""
+def significant(values: np.ndarray, digits: int) -> np.ndarray:
+    """`values` rounded to `digits` significant digits, non-finite ones as 0.
+
+    Arrays, not lists: plotly's JSON encoder writes a float64 array in one call, while a
+    list is walked value by value (most of a response's encoding time).
+    """
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
-        return []
+        return values
     magnitude = np.floor(np.log10(np.maximum(np.abs(values), 1e-300)))
     scale = 10.0 ** (digits - 1 - magnitude)
     rounded = np.round(values * scale) / scale
-    return np.where(np.isfinite(rounded), rounded, 0.0).tolist()
+    return np.where(np.isfinite(rounded), rounded, 0.0)
 
 
 def trajectory_payload(
