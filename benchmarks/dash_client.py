@@ -53,8 +53,8 @@ CALLBACKS = {
     "collect": "config.data",
     "compute": "trajectories.data",
 }
-_SRC = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>""", re.I)
-_CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.S)
+_SRC = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>""", re.IGNORECASE)
+_CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.DOTALL)
 
 
 def id_key(component_id: str | dict) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
 import sys
 import threading
 import time
@@ -163,7 +162,7 @@ def student(index: int, base: str, args: argparse.Namespace, stats: Stats, t0: f
             if time.monotonic() + pause > end:
                 return
             time.sleep(pause)
-            kind, component_id, prop, value = random_change(page, rng, args.mix == "numbers")
+            _, component_id, prop, value = random_change(page, rng, args.mix == "numbers")
             done = client.change(page, component_id, prop, value)
             with stats.lock:
                 stats.changes += 1

@@ -12,6 +12,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import requests
 
@@ -147,7 +148,7 @@ class Gunicorn:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> Gunicorn:
+    def __enter__(self) -> Self:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc) -> None:
