@@ -10,6 +10,7 @@ from flask import jsonify
 
 import components.page  # noqa: F401  (registers the page's callbacks)
 from api import register_api
+from compression import enable_compression
 from components.layout import page, validation_layout
 from security import harden
 from urlstate.presets import PRESET_STATES
@@ -25,6 +26,7 @@ server = app.server
 app.layout = page()
 app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
+enable_compression(app)
 harden(app)
 
 _ready = threading.Event()

@@ -1,0 +1,68 @@
+"""Compressed responses (flask-compress), with static files compressed once per process.
+
+Dash's scripts (plotly.js, the component suites, MathJax) are most of a first page load;
+they are compressed once and kept in memory (their URLs are fingerprinted, so a path names
+one content). Callback and API responses are compressed per request and never cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import dash
+import flask
+from flask_compress import Compress
+
+STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
+CACHE_ENTRIES = 256  # every static file of the page, in each encoding, fits many times over
+_UNCACHED = "-"
+
+
+class StaticCache:
+    """A bounded, thread-safe LRU for compressed static files (nothing else is kept)."""
+
+    def __init__(self, size: int = CACHE_ENTRIES):
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if key.endswith(";" + _UNCACHED):
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def cache_key(request: flask.Request) -> str:
+    """The full path of a static GET (fingerprinted by Dash); a marker for everything else."""
+    if request.method == "GET" and request.path.startswith(STATIC_PREFIXES):
+        return request.full_path
+    return _UNCACHED
+
+
+def enable_compression(app: dash.Dash) -> None:
+    """Compress responses with brotli or gzip, whichever the browser accepts."""
+    server = app.server
+    server.config.update(
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_LEVEL=6,
+        COMPRESS_BR_LEVEL=5,
+        COMPRESS_STREAMS=False,
+        COMPRESS_CACHE_BACKEND=StaticCache,
+        COMPRESS_CACHE_KEY=cache_key,
+        COMPRESS_MIMETYPES=[
+            "text/html", "text/css", "text/plain", "text/csv", "application/json",
+            "application/javascript", "text/javascript",
+        ],
+    )
+    Compress(server)
