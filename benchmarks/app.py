@@ -88,6 +88,7 @@ def first_load(client: DashClient, search: str) -> tuple[Page, dict]:
         )[:6],
         "first_load_errors": bad,
         "first_load_runs": len(runs_in(dict(callbacks)["compute"])) if "compute" in dict(callbacks) else 0,
+        "client_paths": {t.path.split("?")[0] for t in everything},
     }
 
 
@@ -155,6 +156,7 @@ def browser(url: str, seconds: float = 4.0) -> dict:
         "browser_first_load_mb": round(loaded["bytes"] / 1e6, 3),
         "browser_first_load_requests": loaded["requests"],
         "browser_content_encodings": loaded["encodings"],
+        "browser_paths": loaded["paths"],
         "animation_fps": round(fps["frames"] / fps["seconds"], 1),
         "animation_steps_per_s": round(fps["steps"] / fps["seconds"], 1),
         "animation_raf_per_s": round(fps["rafs"] / fps["seconds"], 1),
@@ -164,16 +166,19 @@ def browser(url: str, seconds: float = 4.0) -> dict:
 
 def _network_bytes(entries: list[dict]) -> dict:
     """Bytes received (headers + body as sent) over every finished request of the log."""
-    total, requests_, encodings = 0, 0, set()
+    total, requests_, encodings, paths = 0, 0, set(), set()
     for entry in entries:
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.loadingFinished":
             total += message["params"]["encodedDataLength"]
             requests_ += 1
         elif message["method"] == "Network.responseReceived":
-            headers = {k.lower(): v for k, v in message["params"]["response"]["headers"].items()}
+            response = message["params"]["response"]
+            headers = {k.lower(): v for k, v in response["headers"].items()}
             encodings.add(headers.get("content-encoding", "identity"))
-    return {"bytes": total, "requests": requests_, "encodings": sorted(encodings)}
+            if response["url"].startswith("http"):
+                paths.add("/" + response["url"].split("/", 3)[3].split("?")[0])
+    return {"bytes": total, "requests": requests_, "encodings": sorted(encodings), "paths": paths}
 
 
 # Plays the animation at the fastest speed with looping on and counts, per animation frame of
@@ -257,6 +262,11 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_browser:
                 clock.left()
                 figures.update(browser(f"{server.url}/?{BENCH_QUERY}"))
+                # the client must load what the browser loads (LAZY_RESOURCES can drift)
+                figures["client_not_browser"] = sorted(figures["client_paths"] - figures["browser_paths"])
+                figures["browser_not_client"] = sorted(figures["browser_paths"] - figures["client_paths"])
+    for key in ("client_paths", "browser_paths"):
+        figures.pop(key, None)
     figures["load_average_after"] = load_average()
     figures["verdicts"] = {name: verdict for name, _, _, verdict in verdicts(figures)}
     if args.json:

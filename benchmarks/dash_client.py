@@ -37,13 +37,12 @@ import requests
 
 UPDATE_PATH = "/_dash-update-component"
 # Requested by the renderer after the layout (webpack chunks of dcc and plotly.js); the
-# HTML doesn't name them. Read off Chromium's network log for this page.
+# HTML doesn't name them. Read off Chromium's network log for this page; `python -m
+# benchmarks.app` lists any difference from what Chromium loads (client_not_browser,
+# browser_not_client).
 LAZY_RESOURCES = (
     "/_dash-component-suites/dash/dcc/async-graph.js",
     "/_dash-component-suites/plotly/package_data/plotly.min.js",
-    "/_dash-component-suites/dash/dcc/async-markdown.js",
-    "/_dash-component-suites/dash/dcc/async-mathjax.js",
-    "/_dash-component-suites/dash/dcc/async-highlight.js",
 )
 # The first output ("id.property") of each of the page's server callbacks.
 CALLBACKS = {
