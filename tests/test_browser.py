@@ -81,7 +81,7 @@ def test_shared_link_reproduces_the_state_and_a_new_lr_changes_the_path(dash_duo
     lr = dash_duo.find_element("#" + _css_id({"type": "run-field", "run": 0, "optimizer": "sgd", "name": "lr"}))
     assert lr.get_attribute("value") == "0.09"
     _type(dash_duo, lr, "0.03")
-    dash_duo.wait_for_contains_text("#graph-contour", "lr=0.03", timeout=20)
+    dash_duo.wait_for_contains_text("#graph-loss", "lr=0.03", timeout=20)  # the legend
     after = _wait_for_paths(dash_duo, 2)
     assert after[0]["x"] != before[0]["x"]
     assert after[1]["x"] == before[1]["x"]  # the other run is untouched
