@@ -28,6 +28,9 @@ app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
 enable_compression(app)
 harden(app)
+# Dash registers its callbacks on the first request; a second thread arriving meanwhile
+# would find none (HTTP 500). Do it now, before gunicorn forks (no JAX work involved).
+app._setup_server()
 
 _ready = threading.Event()
 
