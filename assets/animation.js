@@ -47,7 +47,10 @@
     state.last = Math.max(...data.runs.map(lengthOf)) - 1;
     // New data while playing keeps playing from the same step; otherwise show whole paths.
     state.frame = state.playing ? Math.min(state.frame, state.last) : state.last;
-    if (state.playing) { state.f0 = state.frame; state.t0 = performance.now(); }
+    if (state.playing) {
+      state.f0 = state.frame; state.t0 = performance.now();
+      window.setTimeout(startFast, 300);  // after Dash has drawn the new figures
+    }
     updateBar();
     window.setTimeout(() => renderInternals(state.frame), 50);
     return figures.map((fig, i) => {
@@ -109,30 +112,35 @@
     return el ? el.querySelector(".js-plotly-plot") : null;
   }
 
-  /* Move every visible view to frame `k` (restyle only the path and head traces). */
-  function render(k) {
-    if (!state.data || !window.Plotly) return;
-    GRAPHS.forEach((id) => {
-      const gd = graphDiv(id);
-      if (!gd || !gd.data || gd.offsetParent === null) return;
-      const idx = [], xs = [], ys = [], zs = [];
-      gd.data.forEach((trace, t) => {
-        const meta = trace.meta || {};
-        if (meta.run === undefined || meta.run >= state.data.runs.length) return;
-        const path = slice(id, meta.run, k);
-        const part = meta.role === "head" ? head(path) : path;
-        idx.push(t); xs.push(part.x); ys.push(part.y);
-        if (part.z) zs.push(part.z);
-      });
-      if (!idx.length) return;
-      const update = { x: xs, y: ys };
-      if (zs.length === idx.length) update.z = zs;
-      window.Plotly.restyle(gd, update, idx);
-      if (id === ARROWS && state.internals) {
-        window.Plotly.relayout(gd, { annotations: arrows(k) });
-      }
+  /* Restyle one plot's path and head traces to frame `k` (a promise; null if hidden). */
+  function restyleGraph(id, k) {
+    const gd = graphDiv(id);
+    if (!gd || !gd.data || gd.offsetParent === null) return null;
+    const idx = [], xs = [], ys = [], zs = [];
+    gd.data.forEach((trace, t) => {
+      const meta = trace.meta || {};
+      if (meta.run === undefined || meta.run >= state.data.runs.length) return;
+      const path = slice(id, meta.run, k);
+      const part = meta.role === "head" ? head(path) : path;
+      idx.push(t); xs.push(part.x); ys.push(part.y);
+      if (part.z) zs.push(part.z);
     });
+    if (!idx.length) return null;
+    const update = { x: xs, y: ys };
+    if (zs.length === idx.length) update.z = zs;
+    const done = window.Plotly.restyle(gd, update, idx);
+    if (id === ARROWS && state.internals) {
+      return Promise.all([done, window.Plotly.relayout(gd, { annotations: arrows(k) })]);
+    }
+    return done;
+  }
+
+  /* Move every visible view to frame `k`, exactly (Plotly.restyle). */
+  function render(k) {
+    if (!state.data || !window.Plotly) return Promise.resolve();
+    const done = GRAPHS.map((id) => restyleGraph(id, k)).filter(Boolean);
     renderInternals(k);
+    return Promise.all(done);
   }
 
   function fmt(v) {
@@ -177,9 +185,70 @@
 
   /* ---------------------------------------------------------------- animation bar */
 
+  /* While playing, frames move the SVG Plotly already drew (a path's `d`, markers shown or
+   * hidden, the head's position) instead of restyling: a restyle redraws the whole plot,
+   * contour included (~100 ms), this takes a few ms. Plotly.restyle makes the figures exact
+   * again when playback stops. The 3D view (WebGL) is restyled each frame. */
+  const fast = { graphs: [] };
+
+  function pixels(axis, values) {
+    return values.map((v) => axis.c2p(axis.d2c(v)));
+  }
+  function prepareFast() {
+    fast.graphs = [];
+    if (!state.data) return;
+    GRAPHS.forEach((id) => {
+      const gd = graphDiv(id);
+      if (!gd || !gd._fullLayout || gd.offsetParent === null) return;
+      if (id === "graph-3d") { fast.graphs.push({ id: id, items: null }); return; }
+      const items = [];
+      gd.querySelectorAll("g.trace.scatter").forEach((g) => {
+        const trace = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+        const meta = trace && trace.meta;
+        if (!meta || meta.run === undefined || meta.run >= state.data.runs.length) return;
+        const layout = gd._fullLayout;
+        const path = slice(id, meta.run, state.last);
+        const px = pixels(layout["xaxis" + trace.xaxis.slice(1)], path.x);
+        const py = pixels(layout["yaxis" + trace.yaxis.slice(1)], path.y);
+        const parts = px.map((x, i) => x.toFixed(1) + "," + py[i].toFixed(1));
+        const offsets = [];
+        parts.reduce((at, part, i) => (offsets[i] = at + (i ? 1 : 0) + part.length), 0);
+        const points = Array.from(g.querySelectorAll("path.point"));
+        items.push({
+          role: meta.role, line: g.querySelector("path.js-line"), points: points,
+          // the step each marker stands for (plotly may draw only some: marker.maxdisplayed)
+          steps: points.map((p, j) => (p.__data__ && p.__data__.i !== undefined ? p.__data__.i : j)),
+          joined: parts.join("L"), offsets: offsets, px: px, py: py, shown: px.length - 1,
+        });
+      });
+      fast.graphs.push({ id: id, items: items });
+    });
+  }
+  function fastFrame(k) {
+    fast.graphs.forEach((graph) => {
+      if (!graph.items) { restyleGraph(graph.id, k); return; }
+      graph.items.forEach((it) => {
+        const i = Math.min(k, it.px.length - 1);
+        if (i < 0) return;
+        if (it.role === "head") {
+          if (it.points[0]) it.points[0].setAttribute("transform", "translate(" + it.px[i] + "," + it.py[i] + ")");
+          return;
+        }
+        if (it.line) it.line.setAttribute("d", "M" + it.joined.slice(0, it.offsets[i]));
+        const lo = Math.min(it.shown, i), hi = Math.max(it.shown, i);
+        it.steps.forEach((step, j) => {
+          if (step > lo && step <= hi) it.points[j].style.display = step <= i ? "" : "none";
+        });
+        it.shown = i;
+      });
+    });
+    renderInternals(k);
+  }
+
   function setFrame(k) {
     state.frame = Math.max(0, Math.min(state.last, Math.round(k)));
-    render(state.frame);
+    if (state.playing) fastFrame(state.frame);
+    else render(state.frame);
     updateBar();
   }
   function tick(now) {
@@ -192,18 +261,30 @@
     if (Math.floor(k) !== state.frame) setFrame(Math.floor(k));
     state.raf = window.requestAnimationFrame(tick);
   }
+  /* Whole paths in every visible plot, then the fast path takes over. */
+  function startFast() {
+    fast.graphs = [];
+    render(state.last).then(() => {
+      if (!state.playing) return;
+      prepareFast();
+      fastFrame(state.frame);
+    });
+  }
   function play() {
     if (!state.data) return;
-    if (state.frame >= state.last) setFrame(0);
+    if (state.frame >= state.last) state.frame = 0;
     state.playing = true;
+    startFast();
     state.t0 = performance.now();
     state.f0 = state.frame;
     state.raf = window.requestAnimationFrame(tick);
     updateBar();
   }
   function pause() {
+    const was = state.playing;
     state.playing = false;
     if (state.raf) window.cancelAnimationFrame(state.raf);
+    if (was) render(state.frame);  // exact figures again
     updateBar();
   }
 
@@ -274,7 +355,7 @@
   observer.observe(document.documentElement, { childList: true, subtree: true });
   document.addEventListener("click", (event) => {
     if (event.target.closest && event.target.closest("[role=tab]")) {
-      window.setTimeout(() => render(state.frame), 60);
+      window.setTimeout(() => (state.playing ? startFast() : render(state.frame)), 60);
     }
   });
 

@@ -27,6 +27,9 @@ from figures.theme import (
 from landscapes import Surface
 
 
+MAX_MARKERS = 250  # step markers drawn per path (evenly spread); the line has every step
+
+
 @dataclass(frozen=True)
 class Grid:
     """A surface evaluated on a regular grid."""
@@ -79,7 +82,7 @@ def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, legend: bool =
             go.Scatter(
                 x=[], y=[], mode="lines+markers",
                 line=dict(color=run.color, width=2.5),
-                marker=dict(color=run.color, size=4),
+                marker=dict(color=run.color, size=4, maxdisplayed=MAX_MARKERS),
                 meta={"role": "path", "run": i}, showlegend=legend, **common,
             )
         )

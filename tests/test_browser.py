@@ -101,11 +101,11 @@ def test_clicking_the_contour_moves_the_start(dash_duo, optiscape):
 
 
 def _frame(dash_duo) -> tuple[int, int]:
-    """The step the bar shows and the points drawn on the contour, read at one instant."""
+    """The step the bar shows and the points of the first path as drawn (SVG), at one instant."""
     return tuple(dash_duo.driver.execute_script(
-        "const gd = document.querySelector('#graph-contour .js-plotly-plot');"
-        "const path = gd.data.find(t => t.meta && t.meta.role === 'path');"
-        "return [+document.getElementById('anim-step').textContent.split(' ')[1], path.x.length];"
+        "const line = document.querySelector('#graph-contour g.trace.scatter path.js-line[d*=L]');"
+        "const drawn = (line.getAttribute('d').match(/L/g) || []).length + 1;"
+        "return [+document.getElementById('anim-step').textContent.split(' ')[1], drawn];"
     ))
 
 
