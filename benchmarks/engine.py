@@ -155,10 +155,12 @@ def check_agreement(reference: list[np.ndarray], paths: list[np.ndarray], label:
 def recompiles_after_warmup() -> int:
     """Compilations caused by changing every number of the warmed-up configuration."""
     sim = work()
+    clipped = replace(sim, runs=tuple(replace(r, clip_norm=5.0, clip_value=4.0) for r in sim.runs))
     simulate(sim)
+    simulate(clipped)  # clipping on or off is structure; its thresholds are numbers
     before = compile_count()
     changed_runs = []
-    for run in sim.runs:
+    for run in clipped.runs:
         hyper = {k: v * 0.9 for k, v in run.hyper.items()}
         changed_runs.append(replace(run, hyper=hyper, warmup=10, clip_norm=3.0, clip_value=2.0))
     variants = [

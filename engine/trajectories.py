@@ -44,6 +44,7 @@ class Structure(NamedTuple):
     switches: tuple[tuple[str, bool], ...]
     schedule: str
     length: int
+    clipped: bool  # clipping costs a fifth of a step: compiled in only where a run asks
 
 
 @dataclass(frozen=True)
@@ -120,11 +121,11 @@ def _rule(structure: Structure, run: dict, total):
     lr = learning_rate(
         SCHEDULES[structure.schedule], hyper["lr"], run["schedule"], run["warmup"], total
     )
-    tx = optax.chain(
-        optax.clip_by_global_norm(run["clip_norm"]),
-        optax.clip(run["clip_value"]),
-        spec.build(hyper, lr),
-    )
+    tx = spec.build(hyper, lr)
+    if structure.clipped:
+        tx = optax.chain(
+            optax.clip_by_global_norm(run["clip_norm"]), optax.clip(run["clip_value"]), tx
+        )
     return tx, lr
 
 
@@ -226,7 +227,10 @@ def compile_count() -> int:
 def _structure(sim: Simulation, run: Run) -> Structure:
     spec = OPTIMIZERS[run.optimizer]
     switches = tuple((name, bool(run.hyper[name])) for name in spec.static_names())
-    return Structure(sim.surface, run.optimizer, switches, run.schedule, step_bucket(sim.steps))
+    clipped = run.clip_norm is not None or run.clip_value is not None
+    return Structure(
+        sim.surface, run.optimizer, switches, run.schedule, step_bucket(sim.steps), clipped
+    )
 
 
 def _layout(structure: Structure) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -266,10 +270,8 @@ def _common(sim: Simulation) -> np.ndarray:
 
 
 def _rows(structure: Structure, runs: list[Run], noise: Noise) -> np.ndarray:
-    """Runs' rows, padded to a power of two with copies of the first (fewer shapes)."""
-    size = 1 << (len(runs) - 1).bit_length()
-    rows = [_row(structure, run, noise) for run in runs]
-    return np.array(rows + rows[:1] * (size - len(rows)), np.float64)
+    """Runs' rows, one per run (a group's size is part of what is compiled)."""
+    return np.array([_row(structure, run, noise) for run in runs], np.float64)
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:
