@@ -2,9 +2,9 @@
 
 Dash's scripts (plotly.js, the component suites) are most of a first page load; they are
 compressed once and kept in memory (their URLs are fingerprinted, so a path names one
-content). Callback and API responses are left uncompressed: they are small enough (a
-recompute of 8 runs × 1,000 steps is about 210 KB) and compressing each one would cost more
-server time (5–10 ms) than it saves on loopback or a campus network.
+content). Callback and API responses are compressed only when large (a new surface's
+figures, several hundred KB): an ordinary recompute (8 runs × 1,000 steps: about 210 KB)
+would spend more server time compressing (5–10 ms) than it saves on a campus network.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from flask_compress import Compress
 
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 CACHE_ENTRIES = 256  # every static file of the page, in each encoding, fits many times over
+LARGE_RESPONSE = 256 * 1024  # bytes; dynamic responses above this are compressed
 _UNCACHED = "-"
 
 
@@ -74,5 +75,6 @@ def enable_compression(app: dash.Dash) -> None:
     compress = Compress(server)
 
     @server.after_request
-    def _compress_static(response: flask.Response) -> flask.Response:
-        return compress.after_request(response) if is_static(flask.request) else response
+    def _compress(response: flask.Response) -> flask.Response:
+        large = (response.content_length or 0) > LARGE_RESPONSE
+        return compress.after_request(response) if large or is_static(flask.request) else response
