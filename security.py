@@ -13,10 +13,9 @@ What the policy allows, and why:
   are computed per HTML response, so clientside callbacks registered after `harden()` are
   still covered. No 'unsafe-inline'; 'unsafe-eval' only with `allow_eval=True` (plotly.js's
   WebGL traces such as `scattergl`, `surface` and `contour` with gl rendering compile code at
-  run time; the SVG traces and MathJax don't).
-- styles: 'unsafe-inline' because plotly.js and MathJax (tex-svg, used by
-  `dcc.Markdown(mathjax=True)` and served locally from dash's component suites) write
-  `style` attributes and `<style>` elements at run time.
+  run time; the SVG traces don't).
+- styles: 'unsafe-inline' because plotly.js writes `style` attributes and `<style>` elements
+  at run time. (Formulas are MathML, typeset by the browser: no MathJax.)
 - images: this origin, `data:` and `blob:` (plotly's modebar icons and "download plot as png").
 - everything else ('default-src'): this origin only; no plugins, no framing, no foreign forms.
 

@@ -16,6 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from figures.payload import significant
 from figures.scaling import height_offset, log_floor, to_display
 from figures.theme import (
     LOCAL_MINIMUM_MARKER,
@@ -45,12 +46,6 @@ class RunStyle:
 
     label: str
     color: str
-
-
-def _round(values: np.ndarray, digits: int = 5) -> list:
-    """Rounded to `digits` significant digits (smaller JSON, no visible change)."""
-    values = np.asarray(values, dtype=np.float64)
-    return np.vectorize(lambda v: float(f"{v:.{digits}g}"), otypes=[float])(values).tolist()
 
 
 def _colour_heights(surface: Surface, grid: Grid) -> np.ndarray:
@@ -116,7 +111,7 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contou
     heights = _colour_heights(surface, grid)
     title = "log₁₀(f − f*)" if surface.log_scale else "f"
     return go.Contour(
-        x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
+        x=significant(grid.xs, 5), y=significant(grid.ys, 5), z=significant(heights, 4),
         colorscale=SURFACE_COLORSCALE, ncontours=24, showscale=showscale,
         contours=dict(coloring="heatmap", showlines=True),
         line=dict(width=0.6, color="rgba(60,80,110,0.35)"),
@@ -158,7 +153,7 @@ def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[
     fig = go.Figure(
         [
             go.Surface(
-                x=_round(grid.xs), y=_round(grid.ys), z=_round(heights, 4),
+                x=significant(grid.xs, 5), y=significant(grid.ys, 5), z=significant(heights, 4),
                 colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
                 hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
                 meta={"role": "surface"},
