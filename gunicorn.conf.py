@@ -6,6 +6,7 @@ Environment (all optional):
     WEB_CONCURRENCY     min(cores, 4)  worker processes (each holds its own JAX and compiled code)
     THREADS             4           threads per worker
     GUNICORN_TIMEOUT    60          seconds a worker may be silent before it is restarted
+    KEEPALIVE           30          seconds an idle keep-alive connection stays open
     GUNICORN_PRELOAD    1           import the app once in the master, then fork (see below)
     MAX_REQUESTS        1000        restart a worker after this many requests (+ jitter)
     LOG_LEVEL           info
@@ -66,7 +67,9 @@ threads = _int_env("THREADS", 4)
 
 timeout = _int_env("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30
-keepalive = 5
+# Longer than a student thinks between two changes, so a browser (or client) rarely sends on
+# a connection the server has just closed.
+keepalive = _int_env("KEEPALIVE", 30)
 
 max_requests = _int_env("MAX_REQUESTS", 1000, minimum=0)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0
