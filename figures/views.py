@@ -48,6 +48,12 @@ class RunStyle:
     color: str
 
 
+def _text_numbers(values: np.ndarray, digits: int) -> list:
+    """Rounded values as a list: plotly sends a list as JSON numbers (short, and they compress
+    well) but a numpy array as base64 float64 (which compresses poorly)."""
+    return significant(values, digits).tolist()
+
+
 def _colour_heights(surface: Surface, grid: Grid) -> np.ndarray:
     offset = height_offset(grid.zs, surface.min_value)
     return to_display(grid.zs, surface.log_scale, offset, log_floor(grid.zs, offset))
@@ -111,7 +117,7 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contou
     heights = _colour_heights(surface, grid)
     title = "log₁₀(f − f*)" if surface.log_scale else "f"
     return go.Contour(
-        x=significant(grid.xs, 5), y=significant(grid.ys, 5), z=significant(heights, 4),
+        x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
         colorscale=SURFACE_COLORSCALE, ncontours=24, showscale=showscale,
         contours=dict(coloring="heatmap", showlines=True),
         line=dict(width=0.6, color="rgba(60,80,110,0.35)"),
@@ -153,7 +159,7 @@ def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[
     fig = go.Figure(
         [
             go.Surface(
-                x=significant(grid.xs, 5), y=significant(grid.ys, 5), z=significant(heights, 4),
+                x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
                 colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
                 hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
                 meta={"role": "surface"},
