@@ -15,7 +15,6 @@ SHELL = "shell"
 
 SURFACE = "surface"
 SURFACE_PARAMS = "surface-params"
-SURFACE_FORMULA = "surface-formula"
 RENDERED_SURFACE = "rendered-surface"
 
 RUNS = "runs"
