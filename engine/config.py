@@ -6,12 +6,14 @@ filled in) or raises `ConfigError` naming the offending field, e.g. `runs[1].lr`
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
+from schema import Param
 
 MAX_STEPS = 10_000
 MAX_RUNS = 16
@@ -100,11 +102,16 @@ def _choice(name: str, value, registry: Mapping, kind: str) -> str:
     return value
 
 
-def _params(prefix: str, schema, given: Mapping) -> dict:
+@functools.cache
+def _names(schema: tuple[Param, ...]) -> frozenset[str]:
+    return frozenset(p.name for p in schema)
+
+
+def _params(prefix: str, schema: tuple[Param, ...], given: Mapping) -> dict:
     """`given` checked against a tuple of `Param`, defaults filled in."""
     if not isinstance(given, Mapping):
         raise ConfigError(prefix, "parameters must be a mapping of names to numbers")
-    known = {p.name: p for p in schema}
+    known = _names(schema)
     for name in given:
         if name not in known:
             choices = ", ".join(sorted(known)) or "none"
@@ -148,9 +155,10 @@ def _run(index: int, run: Run) -> Run:
         name: None if value is None else _finite(f"{prefix}.{name}", value, 1e-12, 1e12)
         for name, value in (("clip_norm", run.clip_norm), ("clip_value", run.clip_value))
     }
-    return replace(
-        run,
+    return Run(
+        optimizer=run.optimizer,
         hyper=_params(prefix, optimizer.hyper, run.hyper),
+        schedule=run.schedule,
         schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
         warmup=_integer(f"{prefix}.warmup", run.warmup, 0, MAX_WARMUP),
         batch_size=_batch_size(f"{prefix}.batch_size", run.batch_size),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -38,6 +39,7 @@ class Optimizer:
         """The default value of every hyperparameter."""
         return {p.name: p.default for p in self.hyper}
 
+    @functools.cached_property
     def static_names(self) -> tuple[str, ...]:
         """Hyperparameters that select structure (compiled in)."""
         return tuple(p.name for p in self.hyper if p.is_static)
