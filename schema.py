@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,7 +40,7 @@ class Param:
             number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{self.name} must be a number") from None
-        if number != number or number in (float("inf"), float("-inf")):
+        if not math.isfinite(number):
             raise ValueError(f"{self.name} must be finite")
         if not self.low <= number <= self.high:
             raise ValueError(f"{self.name} must be between {self.low:g} and {self.high:g}")

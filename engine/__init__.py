@@ -18,6 +18,9 @@ if _SMALL_LOOP_FLAG not in os.environ.get("XLA_FLAGS", ""):
 import jax
 
 jax.config.update("jax_enable_x64", True)
+# The engine waits for every result it asks for: run each computation in the calling thread
+# rather than handing it to a worker thread and waking the caller when it is done.
+jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 from engine.cache import enable_compilation_cache, warm_up
 from engine.config import (

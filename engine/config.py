@@ -6,7 +6,6 @@ filled in) or raises `ConfigError` naming the offending field, e.g. `runs[1].lr`
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -102,16 +101,11 @@ def _choice(name: str, value, registry: Mapping, kind: str) -> str:
     return value
 
 
-@functools.cache
-def _names(schema: tuple[Param, ...]) -> frozenset[str]:
-    return frozenset(p.name for p in schema)
-
-
 def _params(prefix: str, schema: tuple[Param, ...], given: Mapping) -> dict:
     """`given` checked against a tuple of `Param`, defaults filled in."""
     if not isinstance(given, Mapping):
         raise ConfigError(prefix, "parameters must be a mapping of names to numbers")
-    known = _names(schema)
+    known = [p.name for p in schema]
     for name in given:
         if name not in known:
             choices = ", ".join(sorted(known)) or "none"

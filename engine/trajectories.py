@@ -11,8 +11,10 @@ differ only through their optimizers and batch sizes.
 
 Speed on CPU comes from XLA:CPU compiling a whole small loop into one kernel (see
 `engine/__init__.py`): inside it an operation costs nanoseconds, outside it a dispatch of
-about a microsecond. So everything per step (loss, gradient, learning rate, divergence
-checks) is computed inside the scan and almost nothing outside it.
+about a microsecond. So everything per step (loss, gradient, learning rate, record) is
+computed inside the scan, and what can be vectorised over all steps (the effective step)
+after it, in the same kernel. Divergence needs no test per step: it always leaves a
+non-finite number in the record, which one test over the whole record finds.
 """
 
 from __future__ import annotations
@@ -125,8 +127,10 @@ def _step(structure: Structure, surface_params, total, carry, run, t, draw):
     """One run's iteration t: record position t and take step t.
 
     `draw` is step t's standard-normal pair, shared by all runs; this run's gradient noise is
-    it times the run's `noise_scale`. The carry is the position and the optimizer state. The
-    record is packed (see `_columns`); its effective step is filled in after the loop.
+    it times the run's `noise_scale`. The carry is the position and the optimizer state; a
+    position beyond BOUND is carried as NaN, so every divergence shows as a non-finite
+    record (see `_diverged_at`). The record is packed (see `_columns`); its effective step
+    is filled in after the loop.
     """
     spec = OPTIMIZERS[structure.optimizer]
     tx, lr = _rule(structure, run, total)
@@ -140,7 +144,8 @@ def _step(structure: Structure, surface_params, total, carry, run, t, draw):
     update, state = tx.update(grad + run["noise_scale"] * draw, state, xy, **extra)
     inner = [optax.tree_utils.tree_get(state, field) for field in spec.internals.values()]
     record = jnp.hstack([xy, value, grad, update, lr(t), *inner, jnp.zeros(2)])
-    return (xy + update, state), record
+    moved = xy + update
+    return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), record
 
 
 def _effective_lr(record, noise, columns: dict) -> jnp.ndarray:
@@ -154,34 +159,13 @@ def _effective_lr(record, noise, columns: dict) -> jnp.ndarray:
     return jnp.where(jnp.abs(noisy) > TINY_GRADIENT, -record[..., columns["update"]] / safe, 0.0)
 
 
-def _diverged_at(record, columns: dict) -> jnp.ndarray:
-    """Per run, the first iteration whose position is invalid, or −1.
-
-    Position t is valid when its coordinates, loss and gradient are finite, it lies within
-    BOUND, and step t−1 (update, learning rate, internals) was finite. Checked for all
-    iterations at once after the loop (no float sums: XLA:CPU rewrites a long one into a
-    form that keeps the loop from being one kernel).
-    """
-    split = columns["update"].start
-    finite = jnp.isfinite(record)
-    position_ok = jnp.all(finite[..., :split], axis=-1) & jnp.all(
-        jnp.abs(record[..., columns["xy"]]) <= BOUND, axis=-1
-    )
-    step_ok = jnp.all(finite[..., split:], axis=-1)
-    ok = position_ok & jnp.concatenate([jnp.ones_like(step_ok[:1]), step_ok[:-1]])
-    iterations = jnp.arange(len(ok), dtype=jnp.int32)[:, None]
-    first = jnp.min(jnp.where(ok, len(ok), iterations), axis=0)
-    return jnp.where(first == len(ok), -1, first)
-
-
 @jax.jit(static_argnames=("structure",))
 def _trajectories(structure: Structure, common, rows):
-    """Time-major records (iteration, run, ...) of a group of runs, and where each diverged.
+    """Time-major packed records (iteration, run, column) of a group of runs.
 
     `common` is `_common(sim)` and `rows` one `_row` per run.
     """
-    record = _one_kernel(lambda c, r: _records(structure, c, r), common, rows)
-    return record, _diverged_at(record, _columns(structure))
+    return _one_kernel(lambda c, r: _records(structure, c, r), common, rows)
 
 
 def _one_kernel(fn, common, rows):
@@ -304,10 +288,11 @@ def simulate(sim: Simulation) -> list[Trajectory]:
         rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
         pending.append((structure, indices, _trajectories(structure, common, rows)))
     results: list[Trajectory | None] = [None] * len(sim.runs)
-    for structure, indices, (record, diverged) in pending:
-        record, diverged = np.asarray(record), np.asarray(diverged)  # faster than device_get
+    for structure, indices, record in pending:
+        record = np.asarray(record)  # faster than jax.device_get
+        diverged = _diverged_at(record, _columns(structure), sim.steps)
         for row, index in enumerate(indices):
-            results[index] = _trajectory(structure, record, int(diverged[row]), row, sim.steps)
+            results[index] = _trajectory(structure, record, diverged[row], row, sim.steps)
     return results
 
 
@@ -325,20 +310,33 @@ def _columns(structure: Structure) -> dict[str, int | slice]:
     return columns
 
 
+def _diverged_at(record: np.ndarray, columns: dict, steps: int) -> list[int | None]:
+    """Per run of a group, the first invalid position within `steps` steps, or None.
+
+    Position t is valid when its coordinates (NaN beyond BOUND, see `_step`), loss and
+    gradient are finite and step t−1 (update, learning rate, internals) was finite. One
+    vectorised test answers the common case, where nothing at all is non-finite.
+    """
+    head = record[: steps + 1]
+    if np.isfinite(head).all():
+        return [None] * record.shape[1]
+    split = columns["update"].start
+    ok = np.isfinite(head[..., :split]).all(axis=-1)
+    ok[1:] &= np.isfinite(head[:-1, :, split:]).all(axis=-1)
+    return [None if ok[:, run].all() else int(np.argmin(ok[:, run])) for run in range(ok.shape[1])]
+
+
 def _trajectory(
-    structure: Structure, record: np.ndarray, diverged_at: int, row: int, steps: int
+    structure: Structure, record: np.ndarray, diverged_at: int | None, row: int, steps: int
 ) -> Trajectory:
     """Row `row` of a group's record, cut to the requested steps and before divergence."""
-    if diverged_at < 0 or diverged_at > steps:
-        diverged, positions = None, steps + 1
-    else:
-        diverged, positions = diverged_at, max(diverged_at, 1)
+    positions = steps + 1 if diverged_at is None else max(diverged_at, 1)
     moves = positions - 1
     columns = _columns(structure)
     run = record[:, row]
     fields = {name: run[: moves if i > 2 else positions, column]
               for i, (name, column) in enumerate(columns.items())}
-    if diverged == 0:  # the start itself is invalid: keep the point, not its numbers
+    if diverged_at == 0:  # the start itself is invalid: keep the point, not its numbers
         fields["loss"], fields["grad"] = np.zeros(1), np.zeros((1, 2))
     return Trajectory(
         xy=fields.pop("xy"),
@@ -347,5 +345,5 @@ def _trajectory(
         update=fields.pop("update"),
         lr=fields.pop("lr"),
         internals=fields,
-        diverged_at=diverged,
+        diverged_at=diverged_at,
     )
