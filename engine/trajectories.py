@@ -318,12 +318,14 @@ def _diverged_at(record: np.ndarray, columns: dict, steps: int) -> list[int | No
     vectorised test answers the common case, where nothing at all is non-finite.
     """
     head = record[: steps + 1]
-    if np.isfinite(head).all():
+    finite = np.isfinite(head)
+    if finite.all():
         return [None] * record.shape[1]
-    split = columns["update"].start
-    ok = np.isfinite(head[..., :split]).all(axis=-1)
-    ok[1:] &= np.isfinite(head[:-1, :, split:]).all(axis=-1)
-    return [None if ok[:, run].all() else int(np.argmin(ok[:, run])) for run in range(ok.shape[1])]
+    split = columns["update"].start  # column by column: numpy reduces a short last axis slowly
+    ok = np.logical_and.reduce([finite[..., c] for c in range(split)])
+    ok[1:] &= np.logical_and.reduce([finite[:-1, :, c] for c in range(split, head.shape[-1])])
+    first = np.argmin(ok, axis=0)
+    return [None if ok[t, run] else int(t) for run, t in enumerate(first)]
 
 
 def _trajectory(

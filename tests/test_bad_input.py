@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 from dash.exceptions import PreventUpdate
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from components import ids, page
@@ -78,6 +78,7 @@ def warm():
 
 @SOME
 @given(search=junk | any_text, preset=names | st.sampled_from(sorted(PRESETS)), by_preset=st.booleans())
+@example(search="\ud800", preset="ackley", by_preset=False)  # a lone surrogate
 def test_load_renders_valid_controls_whatever_the_link(search, preset, by_preset):
     inputs = [Prop(ids.URL, "search", search), Prop(ids.PRESET, "value", preset)]
     rendered = survives(page.load, inputs, trigger=inputs[by_preset])

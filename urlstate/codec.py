@@ -332,6 +332,9 @@ def _single(pairs: list[tuple[str, str]], report: Report) -> dict[str, str]:
 def _split(query: str, report: Report, reserved: frozenset[str]) -> list[tuple[str, str]]:
     """The query's (key, value) pairs in order, without over-long values or `reserved` keys."""
     # "+" is kept literally (exponents such as 1e+16); nothing in the grammar is a space.
+    # Text that is not UTF-8 (a lone surrogate from a JSON "\ud800") becomes "?", so no
+    # notice that quotes it can break the response's encoding.
+    query = query.encode("utf-8", "replace").decode("utf-8")
     raw = urllib.parse.parse_qsl(
         query.removeprefix("?").replace("+", "%2B"), keep_blank_values=True, errors="replace"
     )
