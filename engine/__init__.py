@@ -19,7 +19,9 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 # The engine waits for every result it asks for: run each computation in the calling thread
-# rather than handing it to a worker thread and waking the caller when it is done.
+# rather than handing it to a worker thread and waking the caller when it is done. A threaded
+# server gains too: asynchronous dispatch queues its threads' computations one after another,
+# synchronous ones run side by side on the cores (benchmarks in docs/performance.md).
 jax.config.update("jax_cpu_enable_async_dispatch", False)
 
 from engine.cache import enable_compilation_cache, warm_up
