@@ -37,6 +37,7 @@ from optimizers.schedules import learning_rate
 STEP_BUCKETS = (100, 250, 500, 1000, 2000, 5000, 10_000)
 BOUND = 1e6  # a run whose position leaves [-BOUND, BOUND]² has diverged
 TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
+PER_POSITION = ("xy", "loss", "grad")  # recorded quantities with a row for the final position
 
 
 class Structure(NamedTuple):
@@ -143,7 +144,8 @@ def _step(structure: Structure, surface_params, total, carry, run, t, draw):
     extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
     update, state = tx.update(grad + run["noise_scale"] * draw, state, xy, **extra)
     inner = [optax.tree_utils.tree_get(state, field) for field in spec.internals.values()]
-    record = jnp.hstack([xy, value, grad, update, lr(t), *inner, jnp.zeros(2)])
+    effective_lr = jnp.zeros(2)  # computed for all steps at once after the loop
+    record = jnp.hstack([xy, value, grad, update, lr(t), *inner, effective_lr])
     moved = xy + update
     return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), record
 
@@ -300,7 +302,7 @@ def simulate(sim: Simulation) -> list[Trajectory]:
 def _columns(structure: Structure) -> dict[str, int | slice]:
     """Where each recorded quantity sits in a step's packed record (one array per group:
     every output buffer of a compiled call costs time)."""
-    names = ["xy", "loss", "grad", "update", "lr"]
+    names = [*PER_POSITION, "update", "lr"]
     names += [*OPTIMIZERS[structure.optimizer].internals, "effective_lr"]
     columns, start = {}, 0
     for name in names:
@@ -336,8 +338,10 @@ def _trajectory(
     moves = positions - 1
     columns = _columns(structure)
     run = record[:, row]
-    fields = {name: run[: moves if i > 2 else positions, column]
-              for i, (name, column) in enumerate(columns.items())}
+    fields = {
+        name: run[: positions if name in PER_POSITION else moves, column]
+        for name, column in columns.items()
+    }
     if diverged_at == 0:  # the start itself is invalid: keep the point, not its numbers
         fields["loss"], fields["grad"] = np.zeros(1), np.zeros((1, 2))
     return Trajectory(

@@ -86,6 +86,16 @@ def test_step_out_of_bounds_diverges_at_once():
     assert len(trajectory.xy) == 1 and _finite(trajectory)
 
 
+def test_divergence_after_the_last_requested_step_is_not_reported():
+    # On the saddle, SGD with lr = 0.5 doubles y every step: past BOUND at step 24.
+    sim = Simulation("saddle", (Run("sgd", {"lr": 0.5}),), start=(0.0, 0.1), steps=50)
+    (trajectory,) = simulate(sim)
+    assert trajectory.diverged_at == 24
+    assert np.abs(trajectory.xy[-1, 1]) <= BOUND < 2 * np.abs(trajectory.xy[-1, 1])
+    (short,) = simulate(replace(sim, steps=20))  # the same bucket: computed on, not reported
+    assert short.diverged_at is None and len(short.xy) == 21 and _finite(short)
+
+
 def test_seed_reproducible_and_distinct():
     noisy = replace(SPHERE, noise=Noise(batch_size=2, sigma=1.0, seed=5))
     first, second = simulate(noisy)[0], simulate(noisy)[0]
