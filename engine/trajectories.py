@@ -285,7 +285,7 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     for index, run in enumerate(sim.runs):
         groups.setdefault(_structure(sim, run), []).append(index)
     common = _common(sim)
-    pending = []  # every group is dispatched before any result is waited for
+    pending = []  # every group computed (in this thread, see engine/__init__.py), then read
     for structure, indices in groups.items():
         rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
         pending.append((structure, indices, _trajectories(structure, common, rows)))
