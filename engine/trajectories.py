@@ -285,13 +285,10 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     for index, run in enumerate(sim.runs):
         groups.setdefault(_structure(sim, run), []).append(index)
     common = _common(sim)
-    pending = []  # every group computed (in this thread, see engine/__init__.py), then read
-    for structure, indices in groups.items():
-        rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
-        pending.append((structure, indices, _trajectories(structure, common, rows)))
     results: list[Trajectory | None] = [None] * len(sim.runs)
-    for structure, indices, record in pending:
-        record = np.asarray(record)  # faster than jax.device_get
+    for structure, indices in groups.items():  # computed in this thread (engine/__init__.py)
+        rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
+        record = np.asarray(_trajectories(structure, common, rows))  # faster than device_get
         diverged = _diverged_at(record, _columns(structure), sim.steps)
         for row, index in enumerate(indices):
             results[index] = _trajectory(structure, record, diverged[row], row, sim.steps)
