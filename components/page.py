@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from components import ids
 from components.controls import run_cards, surface_params, surface_section, noise_section
 from components.forms import RUN_OPTION_FIELDS, PageForm, RunForm, form_to_query, state_to_form
+from components.plain import plain
 from components.views import notices, summary_table
 from engine import simulate
 from engine.config import MAX_RUNS
@@ -102,7 +103,8 @@ def figure_key(state: AppState) -> str:
 
 @functools.lru_cache(maxsize=64)
 def figures_for(key: str) -> tuple:
-    """Contour, 3D, loss, panel and internals figures for a `figure_key` (paths empty).
+    """Contour, 3D, loss, panel and internals figures for a `figure_key` (paths empty), as
+    plain data (see components/plain.py).
 
     Cached: a class opens the same links, and everything a figure_key leaves out (labels,
     colours, start, paths) is patched in by the browser.
@@ -113,12 +115,15 @@ def figures_for(key: str) -> tuple:
     grid = lambda resolution: Grid(*surface_grid(name, params, resolution))  # noqa: E731
     small = grid(PANEL_RESOLUTION)
     start = surface.default_start
-    return (
-        contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, start),
-        surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
-        loss_figure(surface, styles),
-        panels_figure(surface, params, small, styles),
-        contour_figure(surface, params, small, styles, start, colorbar=False),
+    return tuple(
+        plain(figure)
+        for figure in (
+            contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, start),
+            surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
+            loss_figure(surface, styles),
+            panels_figure(surface, params, small, styles),
+            contour_figure(surface, params, small, styles, start, colorbar=False),
+        )
     )
 
 
@@ -326,7 +331,7 @@ def compute(query: str, key: str | None) -> dict:
     return dict(
         trajectories=result["payload"],
         internals=result["internals"],
-        summary=result["summary"],
+        summary=plain(result["summary"]),
         sync=query,
         csv=f"{api}&format=csv",
         json_=api,

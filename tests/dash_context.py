@@ -104,6 +104,16 @@ def walk(tree: Any) -> Iterator[Component]:
         yield from walk(getattr(tree, "children", None))
 
 
+def walk_plain(tree: Any) -> Iterator[dict]:
+    """Every component of a plain component tree (components/plain.py), depth first."""
+    if isinstance(tree, list):
+        for item in tree:
+            yield from walk_plain(item)
+    elif isinstance(tree, dict) and {"type", "namespace", "props"} <= tree.keys():
+        yield tree
+        yield from walk_plain(tree["props"].get("children"))
+
+
 def _read(component: Component) -> str:
     kind = component.id["type"]
     return "checked" if kind.endswith("-flag") else "n_clicks" if kind == "run-action" else "value"

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from dash import html, no_update
 from dash.exceptions import PreventUpdate
-from plotly.basedatatypes import BaseFigure
+import orjson
+import plotly.graph_objects as go
 
 from components import ids, page
-from dash_context import Prop, call, controls, json_safe, walk
+from dash_context import Prop, call, controls, json_safe, walk, walk_plain
 from engine.config import MAX_RUNS
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import PALETTE
@@ -344,13 +345,21 @@ def test_compute_returns_every_run_summary_and_exports():
     assert [len(r["x"]) for r in runs[::2]] == [61, 61]
     assert runs[1]["diverged_at"] is not None and len(runs[1]["x"]) < 61
     assert out["trajectories"]["start"] == list(state.simulation.start)
-    rows = [c for c in walk(out["summary"]) if type(c).__name__ == "TableTr"]
+    rows = [c for c in walk_plain(out["summary"]) if c["type"] == "TableTr"]
     assert len(rows) == 1 + 3
     assert out["sync"] == query and out["json_"] == f"/api/trajectories?{query}"
     assert out["csv"] == f"/api/trajectories?{query}&format=csv"
     assert out["key"] == page.figure_key(state) and out["internals"] is None
-    assert all(isinstance(out[name], BaseFigure) for name in FIGURES)
+    assert all(go.Figure(out[name]).data for name in FIGURES)  # valid figures, with traces
     json_safe(out)
+
+
+def test_compute_responses_are_plain_data_that_orjson_encodes_directly():
+    """Dash walks a whole response in Python when orjson refuses any part of it."""
+    query = "v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)&run=adam&view=internals"
+    for key in (None, "stale"):
+        out = {k: v for k, v in compute(query, key).items() if v is not no_update}
+        orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def test_compute_rebuilds_figures_only_when_the_key_changes():
@@ -367,7 +376,7 @@ def test_compute_rebuilds_figures_only_when_the_key_changes():
     ):
         again = compute(changed, first["key"])
         assert again["key"] != first["key"]
-        assert all(isinstance(again[name], BaseFigure) for name in FIGURES)
+        assert all(go.Figure(again[name]).data for name in FIGURES)
 
 
 def test_compute_sends_internals_for_the_internals_view():

@@ -1,0 +1,30 @@
+"""Callback outputs as plain JSON data, so that Dash encodes a response in one call.
+
+Dash hands a callback's response to plotly's encoder, which tries orjson on it directly and
+succeeds when every value is native (dicts, lists, strings, numbers, NumPy arrays). One Dash
+component or plotly figure anywhere in it makes orjson refuse, and the encoder then walks the
+whole response in Python first: with the figures' grids in it that costs ten times the
+encoding itself (docs/performance.md). Outputs holding components or figures are therefore
+converted here, where they are made.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """`value` with every Dash component (and anything else with `to_plotly_json`) replaced
+    by the JSON structure it stands for.
+
+    Walks dicts, lists and tuples but not into what `to_plotly_json` returns for a plotly
+    figure (already plain): call it on component trees and on figures, not on large data.
+    """
+    if hasattr(value, "to_plotly_json"):
+        data = value.to_plotly_json()
+        return data if "props" not in data else {**data, "props": plain(data["props"])}
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
