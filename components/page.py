@@ -103,8 +103,7 @@ def figure_key(state: AppState) -> str:
 
 @functools.lru_cache(maxsize=64)
 def figures_for(key: str) -> tuple:
-    """Contour, 3D, loss, panel and internals figures for a `figure_key` (paths empty), as
-    plain data (see components/plain.py).
+    """Contour, 3D, loss, panel and internals figures for a `figure_key` (paths empty).
 
     Cached: a class opens the same links, and everything a figure_key leaves out (labels,
     colours, start, paths) is patched in by the browser.
@@ -115,15 +114,12 @@ def figures_for(key: str) -> tuple:
     grid = lambda resolution: Grid(*surface_grid(name, params, resolution))  # noqa: E731
     small = grid(PANEL_RESOLUTION)
     start = surface.default_start
-    return tuple(
-        plain(figure)
-        for figure in (
-            contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, start),
-            surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
-            loss_figure(surface, styles),
-            panels_figure(surface, params, small, styles),
-            contour_figure(surface, params, small, styles, start, colorbar=False),
-        )
+    return (
+        contour_figure(surface, params, grid(CONTOUR_RESOLUTION), styles, start),
+        surface3d_figure(surface, params, grid(SURFACE3D_RESOLUTION), styles),
+        loss_figure(surface, styles),
+        panels_figure(surface, params, small, styles),
+        contour_figure(surface, params, small, styles, start, colorbar=False),
     )
 
 

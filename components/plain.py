@@ -4,8 +4,8 @@ Dash hands a callback's response to plotly's encoder, which tries orjson on it d
 succeeds when every value is native (dicts, lists, strings, numbers, NumPy arrays). One Dash
 component or plotly figure anywhere in it makes orjson refuse, and the encoder then walks the
 whole response in Python first: with the figures' grids in it that costs ten times the
-encoding itself (docs/performance.md). Outputs holding components or figures are therefore
-converted here, where they are made.
+encoding itself (docs/performance.md). So figures are built as dicts (figures/views.py) and
+outputs holding components are converted here.
 """
 
 from __future__ import annotations

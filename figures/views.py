@@ -1,19 +1,26 @@
-"""The four views of a computation, as plotly figures built from arrays.
+"""The four views of a computation, as plotly figures (plain dicts) built from arrays.
 
 Each builder draws the surface and one empty "path" and "head" trace per run, tagged with
 `meta={"role": ..., "run": i}`. The browser fills those traces from the trajectory store
 and moves them frame by frame (assets/animation.js), so the surface is sent once and never
 redrawn when only the paths change.
+
+The figures are the JSON plotly.js reads, written as dicts rather than `plotly.graph_objects`:
+graph objects validate and copy every number of a grid in Python (about 0.3 s for the views
+of one surface, most of a worker's time when a class explores surfaces), dicts cost
+nothing to build and are encoded by orjson in one call. Tests pass every builder's output
+through `go.Figure`, which rejects any property plotly does not know.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from figures.payload import significant
@@ -27,6 +34,7 @@ from figures.theme import (
 )
 from landscapes import Surface
 
+Figure = dict  # {"data": [trace, ...], "layout": {...}}, as plotly.js reads it
 
 MAX_MARKERS = 250  # step markers drawn per path (evenly spread); the line has every step
 
@@ -49,8 +57,8 @@ class RunStyle:
 
 
 def _text_numbers(values: np.ndarray, digits: int) -> list:
-    """Rounded values as a list: plotly sends a list as JSON numbers (short, and they compress
-    well) but a numpy array as base64 float64 (which compresses poorly)."""
+    """Rounded values as a list: sent as JSON numbers (short, and they compress well)
+    rather than base64 float64 (which compresses poorly)."""
     return significant(values, digits).tolist()
 
 
@@ -59,64 +67,68 @@ def _colour_heights(surface: Surface, grid: Grid) -> np.ndarray:
     return to_display(grid.zs, surface.log_scale, offset, log_floor(grid.zs, offset))
 
 
-def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, legend: bool = True):
+@functools.cache
+def _template() -> dict:
+    """plotly's default template, which a `go.Figure` would embed (fonts, grid colours)."""
+    return pio.templates["plotly"].to_plotly_json()
+
+
+def _figure(data: list[dict], layout: dict) -> Figure:
+    return {"data": data, "layout": {**layout, "template": _template()}}
+
+
+def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, legend: bool = True) -> list[dict]:
     """Empty path + head traces per run, filled by the browser."""
     traces = []
     for i, run in enumerate(runs):
         common = dict(name=run.label, legendgroup=f"run{i}")
         if three_d:
-            traces.append(
-                go.Scatter3d(
-                    x=[], y=[], z=[], mode="lines", line=dict(color=run.color, width=6),
-                    meta={"role": "path", "run": i}, **common,
-                )
-            )
-            traces.append(
-                go.Scatter3d(
-                    x=[], y=[], z=[], mode="markers", showlegend=False, hoverinfo="skip",
-                    marker=dict(color=run.color, size=6, line=dict(color="white", width=2)),
-                    meta={"role": "head", "run": i}, **common,
-                )
-            )
-            continue
-        traces.append(
-            go.Scatter(
-                x=[], y=[], mode="lines+markers",
-                line=dict(color=run.color, width=2.5),
-                marker=dict(color=run.color, size=4, maxdisplayed=MAX_MARKERS),
-                meta={"role": "path", "run": i}, showlegend=legend, **common,
-            )
-        )
-        traces.append(
-            go.Scatter(
-                x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
-                marker=dict(color=run.color, size=13, line=dict(color="white", width=2.5)),
+            traces.append(dict(
+                type="scatter3d", x=[], y=[], z=[], mode="lines",
+                line=dict(color=run.color, width=6), meta={"role": "path", "run": i}, **common,
+            ))
+            traces.append(dict(
+                type="scatter3d", x=[], y=[], z=[], mode="markers", showlegend=False,
+                hoverinfo="skip",
+                marker=dict(color=run.color, size=6, line=dict(color="white", width=2)),
                 meta={"role": "head", "run": i}, **common,
-            )
-        )
+            ))
+            continue
+        traces.append(dict(
+            type="scatter", x=[], y=[], mode="lines+markers",
+            line=dict(color=run.color, width=2.5),
+            marker=dict(color=run.color, size=4, maxdisplayed=MAX_MARKERS),
+            meta={"role": "path", "run": i}, showlegend=legend, **common,
+        ))
+        traces.append(dict(
+            type="scatter", x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
+            marker=dict(color=run.color, size=13, line=dict(color="white", width=2.5)),
+            meta={"role": "head", "run": i}, **common,
+        ))
     return traces
 
 
-def _minima_traces(surface: Surface, params: dict, legend: bool = True) -> list:
+def _minima_traces(surface: Surface, params: dict, legend: bool = True) -> list[dict]:
     """Star markers at the global minima (filled) and known local minima (open)."""
     kinds = (
         (surface.minima(params), MINIMUM_MARKER, "global minimum", "minimum"),
         (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum", "local_minimum"),
     )
     return [
-        go.Scatter(
-            x=[m[0] for m in points], y=[m[1] for m in points], mode="markers", marker=marker,
-            name=name, showlegend=legend, meta={"role": role},
+        dict(
+            type="scatter", x=[float(m[0]) for m in points], y=[float(m[1]) for m in points],
+            mode="markers", marker=marker, name=name, showlegend=legend, meta={"role": role},
         )
         for points, marker, name, role in kinds
         if points
     ]
 
 
-def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contour:
+def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> dict:
     heights = _colour_heights(surface, grid)
     title = "log₁₀(f − f*)" if surface.log_scale else "f"
-    return go.Contour(
+    return dict(
+        type="contour",
         x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
         colorscale=SURFACE_COLORSCALE, ncontours=24, showscale=showscale,
         contours=dict(coloring="heatmap", showlines=True),
@@ -130,100 +142,118 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> go.Contou
 def contour_figure(
     surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], start: tuple,
     colorbar: bool = True,
-) -> go.Figure:
+) -> Figure:
     """The lecture figure: contour, minima, start, and one path per run."""
-    fig = go.Figure([_contour(surface, grid, showscale=colorbar)])
-    fig.add_traces(_minima_traces(surface, params))
-    fig.add_trace(
-        go.Scatter(
-            x=[start[0]], y=[start[1]], mode="markers", marker=START_MARKER, name="start",
-            meta={"role": "start"},
-        )
+    start_trace = dict(
+        type="scatter", x=[float(start[0])], y=[float(start[1])], mode="markers",
+        marker=START_MARKER, name="start", meta={"role": "start"},
     )
-    fig.add_traces(_path_traces(runs))
     (x0, x1), (y0, y1) = surface.domain
-    fig.update_layout(
-        **base_layout(clickmode="event", hovermode="closest", showlegend=False),
-        xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False, zeroline=False),
-        yaxis=dict(
-            range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, showgrid=False,
-            zeroline=False,
+    return _figure(
+        [
+            _contour(surface, grid, showscale=colorbar),
+            *_minima_traces(surface, params),
+            start_trace,
+            *_path_traces(runs),
+        ],
+        dict(
+            **base_layout(clickmode="event", hovermode="closest", showlegend=False),
+            xaxis=dict(
+                range=[x0, x1], title=dict(text="x"), constrain="domain", showgrid=False,
+                zeroline=False,
+            ),
+            yaxis=dict(
+                range=[y0, y1], title=dict(text="y"), scaleanchor="x", scaleratio=1,
+                showgrid=False, zeroline=False,
+            ),
         ),
     )
-    return fig
 
 
-def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]):
+def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]) -> Figure:
     """The surface in 3D with the paths lying on it (log heights where the surface asks)."""
     heights = _colour_heights(surface, grid)
-    fig = go.Figure(
-        [
-            go.Surface(
-                x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
-                colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
-                hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
-                meta={"role": "surface"},
-            )
-        ]
+    surface_trace = dict(
+        type="surface",
+        x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
+        colorscale=SURFACE_COLORSCALE, showscale=False, opacity=0.92,
+        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
+        meta={"role": "surface"},
     )
-    fig.add_traces(_path_traces(runs, three_d=True))
     ztitle = "log₁₀(f − f*)" if surface.log_scale else "f"
-    fig.update_layout(
-        **base_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False),
-        scene=dict(
-            xaxis_title="x", yaxis_title="y", zaxis_title=ztitle,
-            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.55),
-            camera=dict(eye=dict(x=-1.15, y=-1.25, z=0.8)),
-            domain=dict(x=[0, 1], y=[0, 1]),
+    return _figure(
+        [surface_trace, *_path_traces(runs, three_d=True)],
+        dict(
+            **base_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False),
+            scene=dict(
+                xaxis=dict(title=dict(text="x")), yaxis=dict(title=dict(text="y")),
+                zaxis=dict(title=dict(text=ztitle)),
+                aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.55),
+                camera=dict(eye=dict(x=-1.15, y=-1.25, z=0.8)),
+                domain=dict(x=[0, 1], y=[0, 1]),
+            ),
         ),
     )
-    return fig
 
 
-def loss_figure(surface: Surface, runs: Sequence[RunStyle]) -> go.Figure:
+def loss_figure(surface: Surface, runs: Sequence[RunStyle]) -> Figure:
     """Loss gap f − f* against step on a log axis (plain loss when unbounded below)."""
-    fig = go.Figure(_path_traces(runs))
-    for trace in fig.data:
-        trace.mode = "lines" if trace.meta["role"] == "path" else "markers"
+    traces = _path_traces(runs)
+    for trace in traces:
+        trace["mode"] = "lines" if trace["meta"]["role"] == "path" else "markers"
     bounded = surface.min_value is not None
-    fig.update_layout(
-        **base_layout(
-            hovermode="x unified",
-            legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, font=dict(size=12)),
-        ),
-        xaxis=dict(title="step", rangemode="tozero", showgrid=True, gridcolor="#eee"),
-        yaxis=dict(
-            title="f − f*" if bounded else "f",
-            type="log" if bounded else "linear",
-            showgrid=True, gridcolor="#eee", exponentformat="power",
+    return _figure(
+        traces,
+        dict(
+            **base_layout(
+                hovermode="x unified",
+                legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, font=dict(size=12)),
+            ),
+            xaxis=dict(title=dict(text="step"), rangemode="tozero", showgrid=True, gridcolor="#eee"),
+            yaxis=dict(
+                title=dict(text="f − f*" if bounded else "f"),
+                type="log" if bounded else "linear",
+                showgrid=True, gridcolor="#eee", exponentformat="power",
+            ),
         ),
     )
-    return fig
 
 
-def panels_figure(
-    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]
-) -> go.Figure:
-    """Small multiples: one contour panel per run on the same axes."""
-    count = max(len(runs), 1)
-    cols = min(count, 4)
-    rows = math.ceil(count / cols)
-    fig = make_subplots(
+@functools.cache
+def _subplots(labels: tuple[str, ...], cols: int) -> dict:
+    """The layout of a grid of panels (axes, titles) from plotly's make_subplots, which
+    lays out no data and is cached by its arguments."""
+    rows = math.ceil(len(labels) / cols)
+    return make_subplots(
         rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
-        subplot_titles=[r.label for r in runs], horizontal_spacing=0.03, vertical_spacing=0.08,
-    )
+        subplot_titles=list(labels), horizontal_spacing=0.03, vertical_spacing=0.08,
+    ).to_plotly_json()["layout"]
+
+
+def _axis_ref(axis: str, panel: int) -> str:
+    """make_subplots numbers its axes row by row from the top left: x, x2, x3, …"""
+    return axis if panel == 0 else f"{axis}{panel + 1}"
+
+
+def panels_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]) -> Figure:
+    """Small multiples: one contour panel per run on the same axes."""
+    labels = tuple(r.label for r in runs) or ("",)
+    cols = min(len(labels), 4)
+    subplots = _subplots(labels, cols)
+    contour = _contour(surface, grid, showscale=False)  # one grid, shared by every panel
+    data = []
     for i, run in enumerate(runs):
-        row, col = divmod(i, cols)
-        fig.add_trace(_contour(surface, grid, showscale=False), row=row + 1, col=col + 1)
-        for trace in _minima_traces(surface, params, legend=False):
-            fig.add_trace(trace, row=row + 1, col=col + 1)
+        axes = dict(xaxis=_axis_ref("x", i), yaxis=_axis_ref("y", i))
+        data.append({**contour, **axes})
+        data += [{**t, **axes} for t in _minima_traces(surface, params, legend=False)]
         for trace in _path_traces([run], legend=False):
-            trace.meta = {**trace.meta, "run": i}
-            trace.legendgroup = f"run{i}"
-            fig.add_trace(trace, row=row + 1, col=col + 1)
+            data.append({**trace, **axes, "meta": {**trace["meta"], "run": i}, "legendgroup": f"run{i}"})
     (x0, x1), (y0, y1) = surface.domain
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False)
-    fig.update_annotations(font=dict(size=13))
-    fig.update_layout(**base_layout(showlegend=False))
-    return fig
+    axes = {
+        name: {**axis, "range": [x0, x1] if name.startswith("x") else [y0, y1],
+               "showgrid": False, "zeroline": False}
+        for name, axis in subplots.items()
+        if name.startswith(("xaxis", "yaxis"))
+    }
+    titles = [{**a, "font": {**a.get("font", {}), "size": 13}} for a in subplots.get("annotations", [])]
+    return _figure(data, {**subplots, **axes, "annotations": titles, **base_layout(showlegend=False)})

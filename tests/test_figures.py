@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import orjson
+import plotly.graph_objects as go
 import pytest
 from plotly.io.json import to_json_plotly
 
 from engine import Run, Simulation, simulate, validate
-from figures import Grid, RunStyle, contour_figure, loss_figure, panels_figure, surface3d_figure
+from figures import Grid, RunStyle
+from figures import contour_figure as contour_dict
+from figures import loss_figure as loss_dict
+from figures import panels_figure as panels_dict
+from figures import surface3d_figure as surface3d_dict
 from figures.labels import run_label
 from figures.payload import significant, trajectory_payload
 from figures.scaling import height_offset, log_floor, to_display
@@ -22,6 +28,22 @@ STYLES = [RunStyle("SGD · lr=0.1", "#0072B2"), RunStyle("Adam · lr=0.05", "#D5
 
 def _grid(name: str, resolution: int = 30) -> Grid:
     return Grid(*surface_grid(name, SURFACES[name].defaults(), resolution))
+
+
+def _checked(build):
+    """A builder whose plain-dict figure is checked (orjson encodes it as it is) and then
+    validated by plotly, which rejects any property it does not know."""
+
+    def checked(*args, **kwargs) -> go.Figure:
+        figure = build(*args, **kwargs)
+        orjson.dumps(figure)
+        return go.Figure(figure)
+
+    return checked
+
+
+contour_figure, surface3d_figure = _checked(contour_dict), _checked(surface3d_dict)
+loss_figure, panels_figure = _checked(loss_dict), _checked(panels_dict)
 
 
 def _roles(fig) -> list[tuple[str, int | None]]:
@@ -68,6 +90,11 @@ def test_panels_one_subplot_per_run_sharing_the_domain():
     assert len(contours) == 6
     assert len({t.xaxis for t in contours}) == 6
     assert [a.text for a in fig.layout.annotations] == [s.label for s in STYLES * 3]
+    for trace in fig.data:  # every trace on an axis pair the layout defines, one pair per run
+        axes = {trace.xaxis, trace.yaxis}
+        assert all(fig.layout[f"{a[0]}axis{a[1:]}"] is not None for a in axes)
+    heads = [t for t in fig.data if t.meta and t.meta.get("role") == "head"]
+    assert [(t.meta["run"], t.xaxis) for t in heads] == [(i, "x" if i == 0 else f"x{i + 1}") for i in range(6)]
 
 
 def test_log_heights_span_a_bounded_number_of_decades():
