@@ -26,7 +26,7 @@ server = app.server
 app.layout = page()
 app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
-enable_compression(app)
+enable_compression(app.server)
 harden(app)
 # Dash registers its callbacks on the first request; a second thread arriving meanwhile
 # would find none (HTTP 500). Do it now, before gunicorn forks (no JAX work involved).
