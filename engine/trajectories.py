@@ -167,26 +167,26 @@ def _trajectories(structure: Structure, common, rows):
 
     `common` is `_common(sim)` and `rows` one `_row` per run.
     """
-    return _one_kernel(lambda c, r: _records(structure, c, r), common, rows)
+    shape = (structure.length + 1, rows.shape[0], _width(structure))
+    return _one_kernel(lambda c, r: _records(structure, c, r), common, rows, shape)
 
 
-def _one_kernel(fn, common, rows):
-    """`fn(common, rows)` run inside a loop of one iteration.
+def _one_kernel(fn, common, rows, shape: tuple[int, ...]):
+    """`fn(common, rows)`, an array of `shape`, run inside a loop of one iteration.
 
     XLA:CPU compiles a small loop, nested loops and branches included, into one kernel; the
     operations outside any loop (slicing inputs, initialising buffers, the noise branch) are
     dispatched one by one and cost more than 1,000 steps inside it. The trip count and the
     arguments depend on data (×1.0 is exact), so XLA can neither remove the loop nor hoist
-    the work out of it.
+    the work out of it. (The shape is given rather than found by `jax.eval_shape`, which
+    would trace the whole computation a second time on every compilation.)
     """
-    shapes = jax.eval_shape(fn, common, rows)
-    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
     once = (common[3] > 0).astype(jnp.int32)  # steps ≥ 1, so always one iteration
 
     def body(i, _):
         return fn(common * (1.0 + i), rows * (1.0 + i))
 
-    return jax.lax.fori_loop(0, once, body, zeros)
+    return jax.lax.fori_loop(0, once, body, jnp.zeros(shape))
 
 
 def _records(structure: Structure, common, rows):
@@ -293,6 +293,11 @@ def simulate(sim: Simulation) -> list[Trajectory]:
         for row, index in enumerate(indices):
             results[index] = _trajectory(structure, record, diverged[row], row, sim.steps)
     return results
+
+
+def _width(structure: Structure) -> int:
+    """How many numbers a step's packed record holds."""
+    return max(c.stop if isinstance(c, slice) else c + 1 for c in _columns(structure).values())
 
 
 @functools.cache
