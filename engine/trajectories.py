@@ -1,9 +1,11 @@
 """The trajectory engine: every run of a configuration, computed in compiled JAX.
 
-Runs that share a structure (surface, optimizer, its boolean switches, schedule, step bucket)
-are stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
+Runs that share a structure (optimizer, its boolean switches, schedule, step bucket) are
+stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
 (hyperparameters, schedule and surface parameters, start, each run's noise scale, seed, step
-count within its bucket) is passed as an array, so changing it never recompiles.
+count within its bucket) is passed as an array, so changing it never recompiles. So is the
+surface: every compiled step holds all of them behind a `lax.switch` (which costs no
+measurable time per step), so a class switching surfaces never waits for a compilation.
 
 Gradient noise uses common random numbers: one stream of standard-normal pairs per seed, shared
 by every run (in every group), scaled by each run's σ/√B (0 for the exact gradient). So runs
@@ -40,10 +42,13 @@ TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
 PER_POSITION = ("xy", "loss", "grad")  # recorded quantities with a row for the final position
 
 
+SURFACE_ORDER = tuple(SURFACES)  # a surface is passed to compiled code as its index here
+SURFACE_PARAMS = max(len(s.params) for s in SURFACES.values())  # slots for its parameters
+
+
 class Structure(NamedTuple):
     """What is compiled: everything that is not a number."""
 
-    surface: str
     optimizer: str
     switches: tuple[tuple[str, bool], ...]
     schedule: str
@@ -124,7 +129,34 @@ def _rule(structure: Structure, run: dict, total):
     return tx, lr
 
 
-def _step(structure: Structure, surface_params, total, carry, run, t, draw):
+@functools.cache
+def _terms(name: str, hessian: bool):
+    """(loss, gradient[, Hessian]) of one surface as a function of the position and the
+    parameter slots. Jitted so that it is traced once per process: every structure that
+    calls it reuses its jaxpr (compiled code inlines it)."""
+    names = [p.name for p in SURFACES[name].params]
+
+    def terms(xy, slots):
+        params = {n: slots[i] for i, n in enumerate(names)}
+
+        def loss(z):
+            return SURFACES[name].fn(z, params)
+
+        value, grad = jax.value_and_grad(loss)(xy)
+        return (value, grad, jax.hessian(loss)(xy)) if hessian else (value, grad)
+
+    return jax.jit(terms)
+
+
+def _surface_terms(surface, xy, hessian: bool) -> tuple:
+    """Loss and gradient (and Hessian when `hessian`) at `xy` of the surface given as data:
+    `surface` is (index into SURFACE_ORDER, parameter slots)."""
+    index, slots = surface
+    branches = [_terms(name, hessian) for name in SURFACE_ORDER]
+    return jax.lax.switch(index, branches, xy, slots)
+
+
+def _step(structure: Structure, surface, total, carry, run, t, draw):
     """One run's iteration t: record position t and take step t.
 
     `draw` is step t's standard-normal pair, shared by all runs; this run's gradient noise is
@@ -135,13 +167,9 @@ def _step(structure: Structure, surface_params, total, carry, run, t, draw):
     """
     spec = OPTIMIZERS[structure.optimizer]
     tx, lr = _rule(structure, run, total)
-
-    def loss(xy):
-        return SURFACES[structure.surface].fn(xy, surface_params)
-
     xy, state = carry
-    value, grad = jax.value_and_grad(loss)(xy)
-    extra = {"hessian": jax.hessian(loss)(xy)} if spec.needs_hessian else {}
+    value, grad, *hessian = _surface_terms(surface, xy, spec.needs_hessian)
+    extra = {"hessian": hessian[0]} if hessian else {}
     update, state = tx.update(grad + run["noise_scale"] * draw, state, xy, **extra)
     inner = [optax.tree_utils.tree_get(state, field) for field in spec.internals.values()]
     effective_lr = jnp.zeros(2)  # computed for all steps at once after the loop
@@ -193,15 +221,14 @@ def _records(structure: Structure, common, rows):
     """The computation of `_trajectories`: one scan of length+1 iterations (the last only
     records the final position) over the group's `vmap`ped step."""
     start, seed, total = common[:2], common[2], common[3]
-    names = [p.name for p in SURFACES[structure.surface].params]
-    surface_params = {name: common[4 + i] for i, name in enumerate(names)}
+    surface = common[4].astype(jnp.int32), common[5 : 5 + SURFACE_PARAMS]
     runs = jax.vmap(lambda row: _unpack(structure, row))(rows)
 
     def init(run):
         return start, _rule(structure, run, total)[0].init(start)
 
     step = jax.vmap(
-        lambda carry, run, t, draw: _step(structure, surface_params, total, carry, run, t, draw),
+        lambda carry, run, t, draw: _step(structure, surface, total, carry, run, t, draw),
         in_axes=(0, 0, None, None),
     )
 
@@ -231,9 +258,7 @@ def _structure(sim: Simulation, run: Run) -> Structure:
     spec = OPTIMIZERS[run.optimizer]
     switches = tuple((name, bool(run.hyper[name])) for name in spec.static_names)
     clipped = run.clip_norm is not None or run.clip_value is not None
-    return Structure(
-        sim.surface, run.optimizer, switches, run.schedule, step_bucket(sim.steps), clipped
-    )
+    return Structure(run.optimizer, switches, run.schedule, step_bucket(sim.steps), clipped)
 
 
 @functools.cache
@@ -267,10 +292,12 @@ def _row(structure: Structure, run: Run, noise: Noise) -> list[float]:
 
 
 def _common(sim: Simulation) -> np.ndarray:
-    """A validated simulation's shared numbers: start, seed, steps, surface params."""
-    surface = SURFACES[sim.surface]
-    params = [sim.surface_params[p.name] for p in surface.params]
-    return np.array([*sim.start, sim.noise.seed, sim.steps, *params], np.float64)
+    """A validated simulation's shared numbers: start, seed, steps, the surface's index and
+    its parameters (in SURFACE_PARAMS slots)."""
+    params = [sim.surface_params[p.name] for p in SURFACES[sim.surface].params]
+    slots = params + [0.0] * (SURFACE_PARAMS - len(params))
+    index = SURFACE_ORDER.index(sim.surface)
+    return np.array([*sim.start, sim.noise.seed, sim.steps, index, *slots], np.float64)
 
 
 def _rows(structure: Structure, runs: list[Run], noise: Noise) -> np.ndarray:

@@ -32,6 +32,8 @@ def test_changing_every_number_never_recompiles():
         replace(base, runs=(run,)),
         replace(base, start=(0.3, -0.7)),
         replace(base, surface_params={"a": 0.5, "b": 20.0}),
+        replace(base, surface="himmelblau", start=(1.0, 1.0)),  # surfaces are data too
+        replace(base, surface="canyon", surface_params={"kappa": 50.0, "angle": 30.0}),
         replace(base, noise=Noise(batch_size=4, sigma=3.0, seed=11)),
         replace(base, noise=Noise(batch_size=1, sigma=0.1, seed=12)),
         replace(base, steps=451),  # the same bucket
@@ -42,14 +44,17 @@ def test_changing_every_number_never_recompiles():
 
 
 def test_changing_structure_compiles():
-    # A step bucket no other test uses, so every structure below is new in this process.
+    from engine import trajectories
+
+    trajectories._trajectories.clear_cache()  # every structure below is new
     base = replace(ROSENBROCK, steps=4321)
     simulate(base)
     before = compile_count()
     simulate(replace(base, runs=(Run("momentum"),)))
-    simulate(replace(base, surface="sphere"))
+    simulate(replace(base, runs=(Run("momentum"),), surface="sphere"))  # not a new structure
     simulate(replace(base, runs=(Run("momentum", clip_norm=1.0),)))  # clipping switched on
     simulate(replace(base, runs=(Run("momentum"), Run("momentum", {"lr": 0.02}))))  # two
+    simulate(replace(base, runs=(Run("momentum"),), steps=50))  # another step bucket
     assert compile_count() == before + 4
 
 
@@ -68,10 +73,27 @@ def test_stable_run_does_not_diverge():
     assert trajectory.diverged_at is None and _finite(trajectory)
 
 
-def test_non_finite_loss_at_the_start(monkeypatch):
-    log_surface = replace(SURFACES["sphere"], name="log_x", fn=lambda xy, p: jnp.log(xy[0]))
-    monkeypatch.setitem(SURFACES, "log_x", log_surface)
-    sim = replace(SPHERE, surface="log_x", start=(-1.0, 0.0))
+@pytest.fixture
+def log_x_surface(monkeypatch):
+    """Every surface's loss replaced by log(x) (NaN for x < 0) in the next compilations; the
+    compiled structures are dropped before and after, so no other test sees them."""
+    from engine import trajectories
+
+    terms = trajectories._surface_terms
+
+    def log_x(surface, xy, hessian):
+        value, *rest = terms(surface, xy, hessian)
+        return jnp.log(xy[0]), *rest
+
+    trajectories._trajectories.clear_cache()
+    monkeypatch.setattr(trajectories, "_surface_terms", log_x)
+    yield
+    monkeypatch.undo()
+    trajectories._trajectories.clear_cache()
+
+
+def test_non_finite_loss_at_the_start(log_x_surface):
+    sim = replace(SPHERE, start=(-1.0, 0.0))
     (trajectory,) = simulate(sim)
     assert trajectory.diverged_at == 0
     assert trajectory.xy.tolist() == [[-1.0, 0.0]]
