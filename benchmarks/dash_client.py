@@ -18,7 +18,7 @@ The page's callbacks (components/page.py) and what triggers them:
     optimizer/schedule edit_runs → collect → compute
     a typed value      collect → compute (when the canonical query changed)
 
-Only the standard library and `requests` are used.
+Only the standard library, `requests` and orjson (a runtime dependency) are used.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+import orjson
 import requests
 
 UPDATE_PATH = "/_dash-update-component"
@@ -148,11 +149,8 @@ class Page:
             self.reindex()
 
     def ids(self, pattern: dict) -> list[dict]:
-        """The ids on the page matching a wildcard id, in document order."""
-        return [
-            c["props"]["id"] for c in self.components()
-            if _matches(pattern, c["props"].get("id"))
-        ]
+        """The ids on the page matching a wildcard id, in document order (the index's)."""
+        return [c["props"]["id"] for c in self._index.values() if _matches(pattern, c["props"]["id"])]
 
     # ---------------------------------------------------------------- callbacks
 
@@ -219,6 +217,7 @@ class DashClient:
         self.timeout = timeout
         self.estimate_gzip = estimate_gzip
         self.session = requests.Session()
+        self.session.trust_env = False  # loopback: no proxy or .netrc lookups per request
         self.session.headers["Accept-Encoding"] = "gzip, deflate" if gzip_accepted else "identity"
 
     def close(self) -> None:
@@ -240,7 +239,7 @@ class DashClient:
         encoding = response.headers.get("Content-Encoding", "").lower()
         decoded = zlib.decompress(raw, 47) if encoding in ("gzip", "deflate") and raw else raw
         kind = response.headers.get("Content-Type", "")
-        payload = json.loads(decoded) if "json" in kind and decoded else None
+        payload = orjson.loads(decoded) if "json" in kind and decoded else None
         return Transfer(
             method, path, response.status_code, seconds, len(raw), len(decoded),
             gzip_size(decoded) if self.estimate_gzip else None, _server_ms(response.headers.get("Server-Timing")), payload,
