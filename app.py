@@ -35,18 +35,36 @@ app._setup_server()
 _ready = threading.Event()
 
 
+def likely_simulations() -> list:
+    """What a class is likely to ask for beyond the default page: every preset, and each
+    optimizer on its own at the default page's steps (the surface is data to compiled code,
+    so one surface stands for all)."""
+    from dataclasses import replace
+
+    from engine import Run
+    from optimizers import OPTIMIZERS
+    from urlstate.presets import DEFAULT_PRESET
+
+    default = PRESET_STATES[DEFAULT_PRESET].simulation
+    singles = [replace(default, runs=(Run(name),)) for name in OPTIMIZERS]
+    return [state.simulation for state in PRESET_STATES.values()] + singles
+
+
 def warm_up() -> None:
-    """Compile the structures the page opens on (call after any fork, before serving)."""
+    """Compile the structures the page opens on (call after any fork, before serving), then,
+    already reporting ready, those of `likely_simulations` (about 25, a few seconds)."""
     from components.page import computation, figure_key, figures_for
+    from engine import warm_up as compile_structures
     from urlstate.codec import to_query
-    from urlstate.presets import DEFAULT_PRESET, PRESETS
+    from urlstate.presets import DEFAULT_PRESET
 
     try:
-        state = PRESETS[DEFAULT_PRESET].state
+        state = PRESET_STATES[DEFAULT_PRESET]
         computation(to_query(state), with_internals=True)
         figures_for(figure_key(state))
     finally:
         _ready.set()  # a failed warm-up only means the first request compiles
+    compile_structures(likely_simulations())
 
 
 @server.get("/healthz")
