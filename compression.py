@@ -18,7 +18,6 @@ import threading
 from collections import OrderedDict
 
 import brotli
-
 import flask
 from flask_compress import Compress
 

@@ -11,7 +11,6 @@ import pytest
 
 from engine import Noise, Run, Simulation, compile_count, simulate
 from engine.trajectories import BOUND, _normal_pair, step_bucket
-from landscapes import SURFACES
 
 ROSENBROCK = Simulation("rosenbrock", (Run("sgd", {"lr": 1e-3}),), start=(-1.5, 2.0), steps=80)
 SPHERE = Simulation("sphere", (Run("sgd", {"lr": 0.05}),), start=(1.0, -0.5), steps=80)
@@ -82,7 +81,7 @@ def log_x_surface(monkeypatch):
     terms = trajectories._surface_terms
 
     def log_x(surface, xy, hessian):
-        value, *rest = terms(surface, xy, hessian)
+        _, *rest = terms(surface, xy, hessian)
         return jnp.log(xy[0]), *rest
 
     trajectories._trajectories.clear_cache()
