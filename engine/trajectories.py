@@ -37,6 +37,7 @@ from optimizers import OPTIMIZERS, SCHEDULES
 from optimizers.schedules import learning_rate
 
 STEP_BUCKETS = (100, 250, 500, 1000, 2000, 5000, 10_000)
+MAX_OVERSHOOT = 4  # a compiled structure serves requests of down to 1/4 of its scan length
 BOUND = 1e6  # a run whose position leaves [-BOUND, BOUND]² has diverged
 TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
 PER_POSITION = ("xy", "loss", "grad")  # recorded quantities with a row for the final position
@@ -301,8 +302,55 @@ def _common(sim: Simulation) -> np.ndarray:
 
 
 def _rows(structure: Structure, runs: list[Run], noise: Noise) -> np.ndarray:
-    """Runs' rows, one per run (a group's size is part of what is compiled)."""
+    """Runs' rows, one per run (the number of rows per call is part of what is compiled)."""
     return np.array([_row(structure, run, noise) for run in runs], np.float64)
+
+
+# The shapes (structure, rows per call) compiled in this process, so that a group whose own
+# shape is not compiled can be computed by one that is (see `_serving_shape`).
+_COMPILED: set[tuple[Structure, int]] = set()
+
+
+def _serving_shape(structure: Structure, runs: int) -> tuple[Structure, int]:
+    """The compiled shape that computes a group of `runs` runs of `structure` soonest.
+
+    Its own when compiled. Otherwise the cheapest compiled one with the same rule, at least
+    as many steps (at most MAX_OVERSHOOT× as many) and any number of rows per call (fewer
+    rows: the group is computed in several calls): the extra steps and padding rows cost
+    microseconds, a compilation a few hundred milliseconds. The result is the same to the
+    last bit: steps are a prefix of a longer scan and rows are independent. Without such a
+    shape, its own (compiled by the call).
+    """
+    if (structure, runs) in _COMPILED:
+        return structure, runs
+    length = structure.length
+
+    def cost(shape: tuple[Structure, int]) -> int:
+        served, rows = shape
+        return -(-runs // rows) * rows * (served.length + 1)
+
+    usable = [
+        (served, rows)
+        for served, rows in tuple(_COMPILED)  # a snapshot: other threads may add to it
+        if served._replace(length=length) == structure
+        and length <= served.length <= MAX_OVERSHOOT * length
+    ]
+    return min(usable, key=cost, default=(structure, runs))
+
+
+def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The packed record (iteration, run, column) of a group, at least `structure.length` + 1
+    iterations long, from the compiled shape `_serving_shape` picks."""
+    served, size = _serving_shape(structure, len(rows))
+    records = []
+    for first in range(0, len(rows), size):
+        chunk = rows[first : first + size]
+        padding = np.repeat(chunk[:1], size - len(chunk), axis=0)  # copies, discarded
+        chunk = np.concatenate([chunk, padding]) if len(padding) else chunk
+        records.append(np.asarray(_trajectories(served, common, chunk)))  # over device_get
+    _COMPILED.add((served, size))
+    record = records[0] if len(records) == 1 else np.concatenate(records, axis=1)
+    return record[:, : len(rows)]
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:
@@ -315,7 +363,7 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     results: list[Trajectory | None] = [None] * len(sim.runs)
     for structure, indices in groups.items():  # computed in this thread (engine/__init__.py)
         rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
-        record = np.asarray(_trajectories(structure, common, rows))  # faster than device_get
+        record = _group_record(structure, common, rows)
         diverged = _diverged_at(record, _columns(structure), sim.steps)
         for row, index in enumerate(indices):
             results[index] = _trajectory(structure, record, diverged[row], row, sim.steps)

@@ -42,19 +42,76 @@ def test_changing_every_number_never_recompiles():
     assert compile_count() == before
 
 
-def test_changing_structure_compiles():
+@pytest.fixture
+def forget_compiled():
+    """An engine that has compiled nothing yet: call the returned function to forget again."""
     from engine import trajectories
 
-    trajectories._trajectories.clear_cache()  # every structure below is new
+    def forget() -> None:
+        trajectories._trajectories.clear_cache()
+        trajectories._COMPILED.clear()
+
+    forget()
+    yield forget
+    forget()
+
+
+def test_changing_structure_compiles(forget_compiled):
     base = replace(ROSENBROCK, steps=4321)
     simulate(base)
     before = compile_count()
     simulate(replace(base, runs=(Run("momentum"),)))
     simulate(replace(base, runs=(Run("momentum"),), surface="sphere"))  # not a new structure
     simulate(replace(base, runs=(Run("momentum", clip_norm=1.0),)))  # clipping switched on
-    simulate(replace(base, runs=(Run("momentum"), Run("momentum", {"lr": 0.02}))))  # two
-    simulate(replace(base, runs=(Run("momentum"),), steps=50))  # another step bucket
-    assert compile_count() == before + 4
+    simulate(replace(base, runs=(Run("momentum"),), steps=50))  # a bucket 50× shorter
+    assert compile_count() == before + 3
+
+
+def _assert_same(got: list, expected: list) -> None:
+    """Trajectories equal to the last bit."""
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.diverged_at == b.diverged_at and a.internals.keys() == b.internals.keys()
+        for name in ("xy", "loss", "grad", "update", "lr"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        for name in a.internals:
+            np.testing.assert_array_equal(a.internals[name], b.internals[name])
+
+
+NOISY_GROUP = Simulation(
+    "rosenbrock",
+    tuple(Run("momentum", {"lr": lr}, schedule="cosine") for lr in (1e-4, 5e-4, 10.0)),
+    start=(-1.5, 2.0),
+    noise=Noise(batch_size=4, sigma=2.0, seed=5),
+)
+
+
+def test_a_compiled_longer_scan_computes_a_shorter_request_to_the_last_bit(forget_compiled):
+    simulate(replace(NOISY_GROUP, steps=900))  # compiles the 1,000-step bucket
+    before = compile_count()
+    served = simulate(replace(NOISY_GROUP, steps=300))  # the 500-step bucket is not compiled
+    assert compile_count() == before
+    assert served[2].diverged_at is not None  # lr = 10 diverges: cut the same way
+    forget_compiled()
+    exact = simulate(replace(NOISY_GROUP, steps=300))
+    assert compile_count() == 1  # its own bucket this time
+    _assert_same(served, exact)
+
+
+def test_a_group_is_computed_in_calls_of_a_compiled_single_run_shape(forget_compiled):
+    simulate(replace(NOISY_GROUP, runs=NOISY_GROUP.runs[:1], steps=200))
+    before = compile_count()
+    served = simulate(replace(NOISY_GROUP, steps=200))  # three runs: three calls
+    assert compile_count() == before
+    forget_compiled()
+    _assert_same(served, simulate(replace(NOISY_GROUP, steps=200)))
+
+
+def test_a_much_longer_compiled_scan_is_not_used(forget_compiled):
+    simulate(replace(NOISY_GROUP, steps=4000))  # the 5,000-step bucket
+    before = compile_count()
+    simulate(replace(NOISY_GROUP, steps=200))  # 250 steps: 20× shorter, compiled anew
+    assert compile_count() == before + 1
 
 
 def test_divergence_cuts_before_the_bad_step():
@@ -85,10 +142,12 @@ def log_x_surface(monkeypatch):
         return jnp.log(xy[0]), *rest
 
     trajectories._trajectories.clear_cache()
+    trajectories._COMPILED.clear()
     monkeypatch.setattr(trajectories, "_surface_terms", log_x)
     yield
     monkeypatch.undo()
     trajectories._trajectories.clear_cache()
+    trajectories._COMPILED.clear()
 
 
 def test_non_finite_loss_at_the_start(log_x_surface):
