@@ -35,10 +35,14 @@ app._setup_server()
 _ready = threading.Event()
 
 
+LIKELY_STEPS = (1_000, 5_000)  # with the engine's 4× overshoot, they serve 250–5,000 steps
+
+
 def likely_simulations() -> list:
     """What a class is likely to ask for beyond the default page: every preset, and each
-    optimizer on its own at the default page's steps (the surface is data to compiled code,
-    so one surface stands for all)."""
+    optimizer alone at LIKELY_STEPS. A group of any size runs on single-run code in several
+    calls and a shorter request on a longer compiled scan (engine/trajectories.py), and the
+    surface is data, so these cover most changes a student makes without a compilation."""
     from dataclasses import replace
 
     from engine import Run
@@ -46,14 +50,17 @@ def likely_simulations() -> list:
     from urlstate.presets import DEFAULT_PRESET
 
     default = PRESET_STATES[DEFAULT_PRESET].simulation
-    singles = [replace(default, runs=(Run(name),)) for name in OPTIMIZERS]
+    singles = [
+        replace(default, runs=(Run(name),), steps=steps)
+        for steps in LIKELY_STEPS
+        for name in OPTIMIZERS
+    ]
     return [state.simulation for state in PRESET_STATES.values()] + singles
 
 
 def warm_up() -> None:
     """Compile the structures the page opens on (call after any fork, before serving), then,
-    already reporting ready, those of `likely_simulations` (18 structures: about 7 s with the
-    image's warmed compilation cache, 20 s without)."""
+    already reporting ready, those of `likely_simulations`."""
     from components.page import computation, figure_key, figures_for
     from engine import warm_up as compile_structures
     from urlstate.codec import to_query

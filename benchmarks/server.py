@@ -50,8 +50,9 @@ class Gunicorn:
         """The server's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, deadline_s: float = 60.0) -> Gunicorn:
-        """Start gunicorn and wait (at most `deadline_s`) until every worker is warm."""
+    def start(self, deadline_s: float = 180.0) -> Gunicorn:
+        """Start gunicorn and wait (at most `deadline_s`) until every worker has finished its
+        whole warm-up (it reports ready sooner)."""
         self._tmp = tempfile.TemporaryDirectory(prefix="optiscape-bench-")
         self.port = self.port or free_port()
         self.log_path = Path(self._tmp.name) / "gunicorn.log"
