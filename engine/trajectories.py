@@ -5,7 +5,9 @@ stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
 (hyperparameters, schedule and surface parameters, start, each run's noise scale, seed, step
 count within its bucket) is passed as an array, so changing it never recompiles. So is the
 surface: every compiled step holds all of them behind a `lax.switch` (which costs no
-measurable time per step), so a class switching surfaces never waits for a compilation.
+measurable time per step), so a class switching surfaces never waits for a compilation. And a
+group whose own shape is not compiled yet runs on a compiled one with more steps or fewer runs
+per call (`_serving_shape`), which gives the same numbers.
 
 Gradient noise uses common random numbers: one stream of standard-normal pairs per seed, shared
 by every run (in every group), scaled by each run's σ/√B (0 for the exact gradient). So runs
