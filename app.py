@@ -63,12 +63,11 @@ def warm_up() -> None:
     already reporting ready, those of `likely_simulations`."""
     from components.page import computation, figure_key, figures_for
     from engine import warm_up as compile_structures
-    from urlstate.codec import to_query
     from urlstate.presets import DEFAULT_PRESET
 
     try:
         state = PRESET_STATES[DEFAULT_PRESET]
-        computation(to_query(state), with_internals=True)
+        computation(state, with_internals=True)
         figures_for(figure_key(state))
     finally:
         _ready.set()  # a failed warm-up only means the first request compiles

@@ -123,9 +123,8 @@ def figures_for(key: str) -> tuple:
     )
 
 
-def computation(query: str, with_internals: bool) -> dict:
-    """Everything the page shows for a canonical query string."""
-    state, _ = parse_query(query)
+def computation(state: AppState, with_internals: bool) -> dict:
+    """Everything the page shows for a state (as parsed from a query string)."""
     sim = state.simulation
     trajectories = simulate(sim)
     labels = [run_label(r) for r in sim.runs]
@@ -320,7 +319,7 @@ def compute(query: str, key: str | None) -> dict:
     """Run the engine for the current state; rebuild figures only when the surface changed."""
     state, _ = parse_query(query if isinstance(query, str) else "")
     query = to_query(state)  # canonical: what is synced and exported is always valid
-    result = computation(query, with_internals=state.view == "internals")
+    result = computation(state, with_internals=state.view == "internals")
     new_key = figure_key(state)
     figures = figures_for(new_key) if new_key != key else (no_update,) * 5
     api = f"/api/trajectories?{query}"
