@@ -344,15 +344,17 @@ def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) ->
     """The packed record (iteration, run, column) of a group, at least `structure.length` + 1
     iterations long, from the compiled shape `_serving_shape` picks."""
     served, size = _serving_shape(structure, len(rows))
+    if size == len(rows):  # its own shape, or one as wide: one call
+        record = np.asarray(_trajectories(served, common, rows))  # faster than device_get
+        _COMPILED.add((served, size))
+        return record
     records = []
     for first in range(0, len(rows), size):
         chunk = rows[first : first + size]
         padding = np.repeat(chunk[:1], size - len(chunk), axis=0)  # copies, discarded
-        chunk = np.concatenate([chunk, padding]) if len(padding) else chunk
-        records.append(np.asarray(_trajectories(served, common, chunk)))  # over device_get
+        records.append(np.asarray(_trajectories(served, common, np.concatenate([chunk, padding]))))
     _COMPILED.add((served, size))
-    record = records[0] if len(records) == 1 else np.concatenate(records, axis=1)
-    return record[:, : len(rows)]
+    return np.concatenate(records, axis=1)[:, : len(rows)]
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:
