@@ -4,8 +4,8 @@ Runs that share a structure (optimizer, its boolean switches, schedule, step buc
 stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
 (hyperparameters, schedule and surface parameters, start, each run's noise scale, seed, step
 count within its bucket) is passed as an array, so changing it never recompiles. So is the
-surface: every compiled step holds all of them behind a `lax.switch` (which costs no
-measurable time per step), so a class switching surfaces never waits for a compilation. And a
+surface: every compiled step holds all of them behind a `lax.switch` (a few percent of a
+call), so a class switching surfaces never waits for a compilation. And a
 group whose own shape is not compiled yet runs on a compiled one with more steps or fewer runs
 per call (`_serving_shape`), which gives the same numbers.
 
