@@ -3,8 +3,9 @@
 
 Environment (all optional):
     PORT                8050        listen on 0.0.0.0:$PORT
-    WEB_CONCURRENCY     min(cores, 4)  worker processes (each holds its own JAX and compiled code)
-    THREADS             4           threads per worker
+    WEB_CONCURRENCY     cores + 1 (at most 8)  worker processes (each holds its own JAX and
+                        compiled code, ~400 MB)
+    THREADS             2           threads per worker
     GUNICORN_TIMEOUT    60          seconds a worker may be silent before it is restarted
     KEEPALIVE           30          seconds an idle keep-alive connection stays open
     GUNICORN_PRELOAD    1           import the app once in the master, then fork (see below)
@@ -62,8 +63,12 @@ bind = [f"0.0.0.0:{_int_env('PORT', 8050)}"]
 worker_class = "gthread"
 # Each worker is a whole JAX process (~300 MB resident); cap the default even on big hosts,
 # where cpu_count() says nothing about the container's CPU quota.
-workers = _int_env("WEB_CONCURRENCY", min(_cores(), 4))
-threads = _int_env("THREADS", 4)
+# One worker more than cores, two threads each: a Python worker runs one thread at a time, and
+# while its threads wait for each other the extra process keeps the cores busy. On 2 cores with
+# a class of 100 (docs/performance.md) 3 × 2 answered with a p95 of 129–164 ms where 2 × 4 gave
+# 202–268 ms and 2 × 2 215 ms.
+workers = _int_env("WEB_CONCURRENCY", min(_cores() + 1, 8))
+threads = _int_env("THREADS", 2)
 
 timeout = _int_env("GUNICORN_TIMEOUT", 60)
 graceful_timeout = 30

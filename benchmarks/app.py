@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 from benchmarks.dash_client import DashClient, Page, runs_in
-from benchmarks.server import Gunicorn
+from benchmarks.server import THREADS, WORKERS, Gunicorn
 
 # A realistic class link: eight optimizers racing on Rosenbrock for 1,000 steps.
 BENCH_RUNS = (
@@ -242,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
     parser.add_argument("--requests", type=int, default=40, help="compute requests to time (≥ 30)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--threads", type=int, default=THREADS)
     args = parser.parse_args(argv)
     clock = Clock(time.monotonic() + DEADLINE_S)
     figures: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "load_average_before": load_average(),

@@ -35,7 +35,7 @@ import urllib3
 
 from benchmarks.app import BENCH_QUERY, load_average
 from benchmarks.dash_client import UPDATE_PATH, DashClient, Page, Transfer, callback_name, runs_in
-from benchmarks.server import Gunicorn
+from benchmarks.server import THREADS, WORKERS, Gunicorn
 
 PRESETS_SAMPLE = ("canyon_race", "sgd_vs_momentum_canyon", "nesterov", "adaptive_four_way", "ravine")
 SURFACES_SAMPLE = ("rosenbrock", "canyon", "himmelblau", "beale", "rastrigin")
@@ -237,8 +237,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="full: every kind of change; numbers: only changes that never recompile")
     parser.add_argument("--no-teacher", action="store_true",
                         help="don't open the link once before the class (it compiles the link's structures)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (THREADS)")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads per worker (THREADS)")
     parser.add_argument("--url", help="use this running server instead of starting gunicorn")
     parser.add_argument("--kill-worker-at", type=float, help="SIGKILL one worker this many seconds in")
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")

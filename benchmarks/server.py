@@ -17,6 +17,7 @@ from typing import Self
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+WORKERS, THREADS = 3, 2  # gunicorn.conf.py's defaults on a 2-core machine
 _WARM = re.compile(r"warm-up done in ([\d.]+) s \(pid (\d+)\)")
 _ACCESS = re.compile(r'"(GET|POST) (\S+) HTTP/[\d.]+" (\d{3}) (\S+) (\d+)ms')
 
@@ -32,8 +33,8 @@ def free_port() -> int:
 class Gunicorn:
     """A gunicorn master serving `app:server` on 127.0.0.1, with its log in a file."""
 
-    workers: int = 2
-    threads: int = 4
+    workers: int = WORKERS
+    threads: int = THREADS
     cache_dir: str | None = None  # JAX persistent compilation cache (None: a fresh empty one)
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
