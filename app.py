@@ -58,17 +58,23 @@ def likely_simulations() -> list:
     return [state.simulation for state in PRESET_STATES.values()] + singles
 
 
-def warm_up() -> None:
-    """Compile the structures the page opens on (call after any fork, before serving), then,
-    already reporting ready, those of `likely_simulations`."""
+def warm_up_page() -> None:
+    """Compile what the default page needs and build its figures (after any fork)."""
     from components.page import computation, figure_key, figures_for
-    from engine import warm_up as compile_structures
     from urlstate.presets import DEFAULT_PRESET
 
+    state = PRESET_STATES[DEFAULT_PRESET]
+    computation(state, with_internals=True)
+    figures_for(figure_key(state))
+
+
+def warm_up() -> None:
+    """`warm_up_page`, then, already reporting ready, the structures of `likely_simulations`
+    (call after any fork, in the background: it takes seconds to a minute)."""
+    from engine import warm_up as compile_structures
+
     try:
-        state = PRESET_STATES[DEFAULT_PRESET]
-        computation(state, with_internals=True)
-        figures_for(figure_key(state))
+        warm_up_page()
     finally:
         _ready.set()  # a failed warm-up only means the first request compiles
     compile_structures(likely_simulations())
@@ -83,5 +89,5 @@ def healthz():
 
 
 if __name__ == "__main__":
-    warm_up()
+    threading.Thread(target=warm_up, name="optiscape-warm-up", daemon=True).start()
     app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "8050")), debug=False)

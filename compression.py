@@ -20,6 +20,7 @@ from collections import OrderedDict
 import brotli
 import flask
 from flask_compress import Compress
+from werkzeug.datastructures import Accept
 
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 CACHE_ENTRIES = 256  # every static file of the page, in each encoding, fits many times over
@@ -63,7 +64,7 @@ def cache_key(request: flask.Request) -> str:
     return request.full_path if is_static(request) else _UNCACHED
 
 
-def compress_dynamic(response: flask.Response, accepted) -> flask.Response:
+def compress_dynamic(response: flask.Response, accepted: Accept) -> flask.Response:
     """`response` compressed with brotli (quality 1) or gzip (level 1), whichever `accepted`
     (the request's Accept-Encoding) allows; unchanged when neither or when already encoded."""
     encoding = next((e for e in ("br", "gzip") if accepted[e]), None)

@@ -17,8 +17,9 @@ def plain(value: Any) -> Any:
     """`value` with every Dash component (and anything else with `to_plotly_json`) replaced
     by the JSON structure it stands for.
 
-    Walks dicts, lists and tuples but not into what `to_plotly_json` returns for a plotly
-    figure (already plain): call it on component trees and on figures, not on large data.
+    Walks dicts, lists and tuples (not into what `to_plotly_json` returns for a plotly figure,
+    which is plain already): call it on component trees, not on large data such as a figure's
+    grids.
     """
     if hasattr(value, "to_plotly_json"):
         data = value.to_plotly_json()

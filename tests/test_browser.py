@@ -19,7 +19,7 @@ LINK = "/?v=1&surface=canyon(kappa=20)&start=-1.8,0.6&steps=120&run=sgd(lr=0.09)
 def optiscape():
     import app
 
-    app.warm_up()
+    app.warm_up_page()
     return app.app
 
 

@@ -130,9 +130,10 @@ def test_stable_run_does_not_diverge():
 
 
 @pytest.fixture
-def log_x_surface(monkeypatch):
+def log_x_surface(monkeypatch, forget_compiled):
     """Every surface's loss replaced by log(x) (NaN for x < 0) in the next compilations; the
-    compiled structures are dropped before and after, so no other test sees them."""
+    compiled structures are dropped before and after (`forget_compiled`), so no other test
+    sees them."""
     from engine import trajectories
 
     terms = trajectories._surface_terms
@@ -141,13 +142,9 @@ def log_x_surface(monkeypatch):
         _, *rest = terms(surface, xy, hessian)
         return jnp.log(xy[0]), *rest
 
-    trajectories._trajectories.clear_cache()
-    trajectories._COMPILED.clear()
     monkeypatch.setattr(trajectories, "_surface_terms", log_x)
     yield
-    monkeypatch.undo()
-    trajectories._trajectories.clear_cache()
-    trajectories._COMPILED.clear()
+    monkeypatch.undo()  # before `forget_compiled` drops what was compiled with it
 
 
 def test_non_finite_loss_at_the_start(log_x_surface):
