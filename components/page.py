@@ -19,7 +19,6 @@ from dash.exceptions import PreventUpdate
 from components import ids
 from components.controls import run_cards, surface_params, surface_section, noise_section
 from components.forms import RUN_OPTION_FIELDS, PageForm, RunForm, form_to_query, state_to_form
-from components.plain import plain
 from components.views import notices, summary_table
 from engine import simulate
 from engine.config import MAX_RUNS
@@ -123,6 +122,15 @@ def figures_for(key: str) -> tuple:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def colour_scale(surface: str, params: tuple[tuple[str, float], ...]) -> tuple[float, float]:
+    """The log-scale offset and floor of a surface's contour grid, as the browser draws paths
+    over it (cached: the grid costs more than a computation's trajectories)."""
+    zs = surface_grid(surface, dict(params), CONTOUR_RESOLUTION)[2]
+    offset = height_offset(zs, SURFACES[surface].min_value)
+    return offset, log_floor(zs, offset)
+
+
 def computation(state: AppState, with_internals: bool) -> dict:
     """Everything the page shows for a state (as parsed from a query string)."""
     sim = state.simulation
@@ -130,9 +138,8 @@ def computation(state: AppState, with_internals: bool) -> dict:
     labels = [run_label(r) for r in sim.runs]
     colors = [state.color(i) for i in range(len(sim.runs))]
     surface = SURFACES[sim.surface]
-    zs = surface_grid(sim.surface, dict(sim.surface_params), CONTOUR_RESOLUTION)[2]
-    offset = height_offset(zs, surface.min_value)
-    payload = trajectory_payload(sim, trajectories, labels, colors, offset, log_floor(zs, offset))
+    offset, floor = colour_scale(sim.surface, tuple(sim.surface_params.items()))
+    payload = trajectory_payload(sim, trajectories, labels, colors, offset, floor)
     payload["start"] = list(sim.start)
     payload["domain"] = [list(axis) for axis in surface.domain]
     return {
@@ -326,7 +333,7 @@ def compute(query: str, key: str | None) -> dict:
     return dict(
         trajectories=result["payload"],
         internals=result["internals"],
-        summary=plain(result["summary"]),
+        summary=result["summary"],
         sync=query,
         csv=f"{api}&format=csv",
         json_=api,

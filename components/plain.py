@@ -5,7 +5,7 @@ succeeds when every value is native (dicts, lists, strings, numbers, NumPy array
 component or plotly figure anywhere in it makes orjson refuse, and the encoder then walks the
 whole response in Python first: with the figures' grids in it that costs ten times the
 encoding itself (docs/performance.md). So figures are built as dicts (figures/views.py) and
-outputs holding components are converted here.
+components sent with every computation (the summary table) as the JSON they stand for.
 """
 
 from __future__ import annotations
@@ -13,19 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 
-def plain(value: Any) -> Any:
-    """`value` with every Dash component (and anything else with `to_plotly_json`) replaced
-    by the JSON structure it stands for.
+def node(kind: type, children: Any = None, **props: Any) -> dict:
+    """The JSON Dash sends for the component `kind(children, **props)`, built directly.
 
-    Walks dicts, lists and tuples (not into what `to_plotly_json` returns for a plotly figure,
-    which is plain already): call it on component trees, not on large data such as a figure's
-    grids.
+    Constructing and converting the components of the summary table cost more than computing
+    its trajectories. No prop is checked here: tests/test_plain.py rebuilds such trees as
+    real components and compares.
     """
-    if hasattr(value, "to_plotly_json"):
-        data = value.to_plotly_json()
-        return data if "props" not in data else {**data, "props": plain(data["props"])}
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    return value
+    return {"type": kind._type, "namespace": kind._namespace, "props": {"children": children, **props}}

@@ -8,6 +8,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from components import ids
+from components.plain import node
 from figures.summary import RunSummary, format_number
 
 GRAPH_CONFIG = {
@@ -82,25 +83,39 @@ def view_tabs(view: str) -> dmc.Tabs:
     )
 
 
-def summary_table(labels: Sequence[str], colors: Sequence[str], rows: Sequence[RunSummary], tol: float):
-    """Final loss, distance to the nearest minimum, steps to the tolerance, divergence."""
+def summary_table(
+    labels: Sequence[str], colors: Sequence[str], rows: Sequence[RunSummary], tol: float
+) -> dict:
+    """Final loss, distance to the nearest minimum, steps to the tolerance, divergence.
+
+    As plain data (`node`): it is rebuilt for every computation.
+    """
     head = ["Run", "final loss", "distance to minimum", f"steps to f − f* ≤ {tol:g}", "status"]
     body = []
     for label, color, row in zip(labels, colors, rows):
-        status = f"diverged at step {row.diverged_at}" if row.diverged_at is not None else "ok"
+        diverged = row.diverged_at is not None
+        swatch = node(html.Span, className="swatch", style={"background": color})
         body.append(
             [
-                html.Span([html.Span(className="swatch", style={"background": color}), label]),
+                node(html.Span, [swatch, label]),
                 format_number(row.final_loss),
                 format_number(row.distance_to_minimum),
                 "not reached" if row.steps_to_tolerance is None else str(row.steps_to_tolerance),
-                html.Span(status, className="diverged" if row.diverged_at is not None else "ok"),
+                node(
+                    html.Span,
+                    f"diverged at step {row.diverged_at}" if diverged else "ok",
+                    className="diverged" if diverged else "ok",
+                ),
             ]
         )
-    return dmc.Table(
+    return node(
+        dmc.Table,
         [
-            dmc.TableThead(dmc.TableTr([dmc.TableTh(h) for h in head])),
-            dmc.TableTbody([dmc.TableTr([dmc.TableTd(c) for c in row]) for row in body]),
+            node(dmc.TableThead, node(dmc.TableTr, [node(dmc.TableTh, h) for h in head])),
+            node(
+                dmc.TableTbody,
+                [node(dmc.TableTr, [node(dmc.TableTd, c) for c in row]) for row in body],
+            ),
         ],
         striped=True, highlightOnHover=True, withTableBorder=True, className="summary",
     )
