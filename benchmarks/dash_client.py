@@ -12,11 +12,11 @@ log) on this app; `tests/test_benchmarks.py` checks the result against the serve
 
 The page's callbacks (components/page.py) and what triggers them:
 
-    page load          load(url.search) → collect → compute   (+ change_surface, edit_runs: 204)
-    preset chosen      load(preset) → collect → compute
-    surface chosen     change_surface → collect → compute
-    optimizer/schedule edit_runs → collect → compute
-    a typed value      collect → compute (when the canonical query changed)
+    page load          load(url.search) → update   (+ change_surface, edit_runs: 204)
+    preset chosen      load(preset) → update
+    surface chosen     change_surface → update
+    optimizer/schedule edit_runs → update
+    a typed value      update (it computes only when the canonical query changed)
 
 Only the standard library, `requests` and orjson (a runtime dependency) are used.
 """
@@ -50,8 +50,7 @@ CALLBACKS = {
     "load": "surface-section.children",
     "change_surface": "surface-params.children",
     "edit_runs": "runs.children",
-    "collect": "config.data",
-    "compute": "trajectories.data",
+    "update": "trajectories.data",
 }
 _SRC = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"[^>]*>""", re.IGNORECASE)
 _CONFIG = re.compile(r'<script id="_dash-config" type="application/json">(.*?)</script>', re.DOTALL)
@@ -118,12 +117,17 @@ class Page:
     # ---------------------------------------------------------------- the tree
 
     def components(self) -> Iterator[dict]:
-        """Every component of the tree, depth first in document order."""
+        """Every component of the tree, depth first in document order.
+
+        Only lists and components are entered, never other dicts (a figure, a store's data):
+        a contour's grid alone holds 14,400 numbers, and a class of clients walking them
+        after every response would take the server's CPU.
+        """
         stack: list[Any] = [self.layout]
         while stack:
             node = stack.pop()
             if isinstance(node, list):
-                stack.extend(reversed(node))
+                stack.extend(reversed([v for v in node if isinstance(v, (dict, list))]))
             elif isinstance(node, dict) and "props" in node and "type" in node:
                 yield node
                 stack.extend(reversed([v for v in node["props"].values() if isinstance(v, (dict, list))]))
@@ -273,10 +277,11 @@ class DashClient:
         return page, transfers
 
     def first_callbacks(self, page: Page) -> list[tuple[str, Transfer]]:
-        """The callbacks the renderer sends once the layout is in: load, then collect, compute."""
+        """The callbacks the renderer sends once the layout is in: load, then update."""
+        surface = ({"name": "surface", "type": "field"}, "value")
         done = [("load", self.call(page, "load", [("url", "search")]))]
-        done.append(("change_surface", self.call(page, "change_surface", [({"name": "surface", "type": "field"}, "value")])))
-        done += self._collect_compute(page, [({"name": "surface", "type": "field"}, "value")])
+        done.append(("change_surface", self.call(page, "change_surface", [surface])))
+        done.append(("update", self.call(page, "update", [surface])))
         return done
 
     # ---------------------------------------------------------------- callbacks
@@ -288,14 +293,6 @@ class DashClient:
         if transfer.status == 200 and isinstance(transfer.payload, dict):
             page.apply(transfer.payload)
         return transfer
-
-    def _collect_compute(self, page: Page, changed: list[tuple[str | dict, str]]) -> list[tuple[str, Transfer]]:
-        before = page.get("config", "data")
-        done = [("collect", self.call(page, "collect", changed))]
-        if done[0][1].status != 200 or page.get("config", "data") == before:
-            return done
-        done.append(("compute", self.call(page, "compute", [("config", "data")])))
-        return done
 
     def change(self, page: Page, component_id: str | dict, prop: str, value: Any) -> list[tuple[str, Transfer]]:
         """A user sets one control; every callback that the change triggers, in order."""
@@ -311,12 +308,7 @@ class DashClient:
             done.append(("edit_runs", self.call(page, "edit_runs", changed)))
         if done and done[0][1].status not in (200, 204):
             return done
-        return done + self._collect_compute(page, changed)
-
-    def compute(self, page: Page, query: str) -> Transfer:
-        """Only the `compute` callback for a canonical query (the figure key as the page has it)."""
-        page.set("config", "data", query)
-        return self.call(page, "compute", [("config", "data")])
+        return done + [("update", self.call(page, "update", changed))]
 
 
 def _server_ms(header: str | None) -> float | None:
@@ -330,7 +322,7 @@ def _server_ms(header: str | None) -> float | None:
 
 
 def runs_in(transfer: Transfer) -> list[str]:
-    """The run labels in a `compute` response's trajectories (empty if it has none)."""
+    """The run labels in an `update` response's trajectories (empty if it computed nothing)."""
     response = (transfer.payload or {}).get("response", {})
     data = response.get("trajectories", {}).get("data") or {}
     return [run["label"] for run in data.get("runs", [])]

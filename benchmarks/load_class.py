@@ -5,10 +5,10 @@
 
 Each student (a thread with its own keep-alive session) arrives at a random moment within
 `--arrival` seconds, loads the page like the browser (HTML, scripts, lazy chunks, layout,
-dependencies and the first callbacks: load → collect → compute) and then makes `--changes`
-random changes through the same callback requests the browser sends (collect, then compute;
-before them load for a preset, change_surface for a surface, edit_runs for an optimizer),
-thinking `--think-min`…`--think-max` seconds between changes.
+dependencies and the first callbacks: load → update) and then makes `--changes` random
+changes through the same callback requests the browser sends (update; before it load for
+a preset, change_surface for a surface, edit_runs for an optimizer), thinking
+`--think-min`…`--think-max` seconds between changes.
 
 A failed request (connection error, timeout or 5xx) is counted as an error and retried once;
 one that fails twice is counted as lost. Latency percentiles are over the callback requests
@@ -59,7 +59,7 @@ class Stats:
     retried_ok: int = 0
     lost: int = 0
     changes: int = 0
-    wrong_runs: int = 0  # compute responses without trajectories for every run
+    wrong_runs: int = 0  # update responses without trajectories for every run
     first: float = float("inf")
     last: float = 0.0
 
@@ -166,7 +166,10 @@ def student(index: int, base: str, args: argparse.Namespace, stats: Stats, t0: f
             done = client.change(page, component_id, prop, value)
             with stats.lock:
                 stats.changes += 1
-                computed = [t for name, t in done if name == "compute" and t.status == 200]
+                computed = [  # an update whose canonical query was the one shown sends none
+                    t for name, t in done
+                    if name == "update" and t.status == 200 and "trajectories" in t.payload.get("response", {})
+                ]
                 expected = len(page.ids({"type": "run-choice", "run": ["ALL"], "name": ["ALL"]})) // 2
                 stats.wrong_runs += sum(len(runs_in(t)) != expected for t in computed)
     except Exception as error:  # noqa: BLE001 -- a student's crash is a finding, not a stop

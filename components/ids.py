@@ -20,7 +20,6 @@ RENDERED_SURFACE = "rendered-surface"
 RUNS = "runs"
 ADD_RUN = "add-run"
 
-CONFIG = "config"  # the canonical query string of the current state
 TRAJECTORIES = "trajectories"
 INTERNALS = "internals-store"
 FIGURE_KEY = "figure-key"

@@ -93,7 +93,6 @@ def stores() -> list:
     """Client-side state: the canonical query and what the browser animates."""
     return [
         dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.CONFIG),
         dcc.Store(id=ids.TRAJECTORIES),
         dcc.Store(id=ids.INTERNALS),
         dcc.Store(id=ids.FIGURE_KEY),

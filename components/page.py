@@ -1,9 +1,9 @@
 """The page's callbacks: thin adapters between controls, the URL state and the engine.
 
-Flow: URL or preset → `load` renders the controls → `collect` turns the controls into the
-canonical query string (validating through the URL grammar) → `compute` runs the engine and
-sends compact trajectories (+ figures when the surface changed) → assets/animation.js draws
-and animates them in the browser.
+Flow: URL or preset → `load` renders the controls → `update` turns the controls into the
+canonical state (validating through the URL grammar), runs the engine and sends compact
+trajectories (+ figures when the surface changed) → assets/animation.js draws and animates
+them in the browser.
 """
 
 from __future__ import annotations
@@ -259,28 +259,14 @@ def _recolor(runs: list[RunForm]) -> list[RunForm]:
     return runs
 
 
-@callback(
-    Output(ids.CONFIG, "data"),
-    Output(ids.INPUT_NOTICE, "children"),
-    inputs=dict(
-        fields=Input(ids.field(ALL), "value"),
-        field_flags=Input(ids.field_flag(ALL), "checked"),
-        surface_values=Input(ids.surface_param(ALL, ALL), "value"),
-        run_values=Input(ids.run_field(ALL, ALL, ALL), "value"),
-        run_flags=Input({"type": "run-field-flag", "run": ALL, "optimizer": ALL, "name": ALL}, "checked"),
-        view=Input(ids.VIEW_TABS, "value"),
-    ),
-    state=dict(
-        choices=State(ids.run_choice(ALL, ALL), "value"),
-        shell=State(ids.SHELL, "className"),
-    ),
-    prevent_initial_call=True,
-)
-def collect(fields, field_flags, surface_values, run_values, run_flags, view, choices, shell):
-    """The controls as the canonical query string, with a notice for each ignored value."""
+def read_controls(
+    fields, field_flags, surface_values, run_values, run_flags, view, choices, shell
+) -> tuple[AppState, tuple]:
+    """The state the controls describe, through the URL grammar, and what it ignored.
+
+    Reads the pattern-matching ids from `dash.ctx` (the arguments of `update`, in order).
+    """
     inputs, states = ctx.inputs_list, ctx.states_list
-    if not fields:
-        raise PreventUpdate
     values = _by_id([i["id"] for i in inputs[0]], fields, ("name",))
     values.update(_by_id([i["id"] for i in inputs[1]], field_flags, ("name",)))
     values = {k[0]: v for k, v in values.items()}
@@ -298,34 +284,13 @@ def collect(fields, field_flags, surface_values, run_values, run_flags, view, ch
         _by_id([i["id"] for i in inputs[4]], run_flags, ("run", "optimizer", "name")),
         {run: value for (run, name), value in selected.items() if name == "schedule"},
     )
-    form = PageForm(surface, params, values, runs)
-    state, problems = parse_query(form_to_query(form))
-    return to_query(state), notices([(n.field, n.message) for n in problems])
+    return parse_query(form_to_query(PageForm(surface, params, values, runs)))
 
 
-@callback(
-    output=dict(
-        trajectories=Output(ids.TRAJECTORIES, "data"),
-        internals=Output(ids.INTERNALS, "data"),
-        summary=Output(ids.SUMMARY, "children"),
-        sync=Output(ids.QUERY_SYNC, "data"),
-        csv=Output(ids.EXPORT_CSV, "href"),
-        json_=Output(ids.EXPORT_JSON, "href"),
-        key=Output(ids.FIGURE_KEY, "data"),
-        contour=Output(ids.GRAPH_CONTOUR, "figure"),
-        surface3d=Output(ids.GRAPH_3D, "figure"),
-        loss=Output(ids.GRAPH_LOSS, "figure"),
-        panels=Output(ids.GRAPH_PANELS, "figure"),
-        internals_graph=Output(ids.GRAPH_INTERNALS, "figure"),
-    ),
-    inputs=dict(query=Input(ids.CONFIG, "data")),
-    state=dict(key=State(ids.FIGURE_KEY, "data")),
-    prevent_initial_call=True,
-)
-def compute(query: str, key: str | None) -> dict:
-    """Run the engine for the current state; rebuild figures only when the surface changed."""
-    state, _ = parse_query(query if isinstance(query, str) else "")
-    query = to_query(state)  # canonical: what is synced and exported is always valid
+def outputs_for(state: AppState, query: str, key: str | None) -> dict:
+    """Everything `update` sends for a state: trajectories, summary, its canonical `query`
+    (`to_query(state)`) and exports, and the figures when their `figure_key` differs from
+    `key` (the page's)."""
     result = computation(state, with_internals=state.view == "internals")
     new_key = figure_key(state)
     figures = figures_for(new_key) if new_key != key else (no_update,) * 5
@@ -344,6 +309,59 @@ def compute(query: str, key: str | None) -> dict:
         panels=figures[3],
         internals_graph=figures[4],
     )
+
+
+UPDATE_OUTPUTS = dict(
+    trajectories=Output(ids.TRAJECTORIES, "data"),
+    internals=Output(ids.INTERNALS, "data"),
+    summary=Output(ids.SUMMARY, "children"),
+    sync=Output(ids.QUERY_SYNC, "data"),
+    csv=Output(ids.EXPORT_CSV, "href"),
+    json_=Output(ids.EXPORT_JSON, "href"),
+    key=Output(ids.FIGURE_KEY, "data"),
+    contour=Output(ids.GRAPH_CONTOUR, "figure"),
+    surface3d=Output(ids.GRAPH_3D, "figure"),
+    loss=Output(ids.GRAPH_LOSS, "figure"),
+    panels=Output(ids.GRAPH_PANELS, "figure"),
+    internals_graph=Output(ids.GRAPH_INTERNALS, "figure"),
+    notice=Output(ids.INPUT_NOTICE, "children"),
+)
+
+
+@callback(
+    output=UPDATE_OUTPUTS,
+    inputs=dict(
+        fields=Input(ids.field(ALL), "value"),
+        field_flags=Input(ids.field_flag(ALL), "checked"),
+        surface_values=Input(ids.surface_param(ALL, ALL), "value"),
+        run_values=Input(ids.run_field(ALL, ALL, ALL), "value"),
+        run_flags=Input({"type": "run-field-flag", "run": ALL, "optimizer": ALL, "name": ALL}, "checked"),
+        view=Input(ids.VIEW_TABS, "value"),
+    ),
+    state=dict(
+        choices=State(ids.run_choice(ALL, ALL), "value"),
+        shell=State(ids.SHELL, "className"),
+        shown=State(ids.QUERY_SYNC, "data"),
+        key=State(ids.FIGURE_KEY, "data"),
+    ),
+    prevent_initial_call=True,
+)
+def update(fields, field_flags, surface_values, run_values, run_flags, view, choices, shell, shown, key):
+    """Any control changed: compute what the page shows, unless the canonical query is the
+    one shown (e.g. "0.10" typed for 0.1); either way, name each ignored value.
+
+    One request per change: reading the controls and computing are one callback.
+    """
+    if not fields:
+        raise PreventUpdate
+    state, problems = read_controls(
+        fields, field_flags, surface_values, run_values, run_flags, view, choices, shell
+    )
+    query = to_query(state)  # canonical: what is synced and exported is always valid
+    notice = notices([(n.field, n.message) for n in problems])
+    if query == shown:
+        return {**{name: no_update for name in UPDATE_OUTPUTS}, "notice": notice}
+    return {**outputs_for(state, query, key), "notice": notice}
 
 
 @callback(

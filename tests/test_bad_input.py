@@ -27,7 +27,7 @@ from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from security import MAX_QUERY_STRING
 from test_codec import any_text
-from test_page import collect, edit, load, notice_fields, panel
+from test_page import collect, edit, load, notice_fields, panel, update_args
 from urlstate.codec import MAX_ITEMS, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, parse_query, to_query
 from urlstate.presets import PRESETS
 
@@ -69,8 +69,8 @@ def survives(callback, inputs, states=(), trigger: Prop | None = None):
 @pytest.fixture(scope="module", autouse=True)
 def warm():
     """Compile the default page's and the fast query's structures once, up front."""
-    page.compute(FAST + "&run=sgd", None)
-    page.compute("", None)
+    compute(FAST + "&run=sgd")
+    compute("")
 
 
 # --- load, change_surface, click_start ---------------------------------------------------
@@ -225,9 +225,12 @@ def test_edit_runs_with_an_unknown_optimizer_or_schedule_does_nothing():
 # --- compute -----------------------------------------------------------------------------
 
 
-def compute(query, key=None) -> dict | None:
-    inputs = [Prop(ids.CONFIG, "data", query)]
-    return survives(page.compute, inputs, [Prop(ids.FIGURE_KEY, "data", key)], inputs[0])
+def compute(query, key=None) -> dict:
+    """What `update` sends for the state a query describes, JSON-checked (`key`: the page's)."""
+    state, _ = parse_query(query if isinstance(query, str) else "")
+    output = page.outputs_for(state, to_query(state), key)
+    json_safe(output)
+    return output
 
 
 fast_queries = st.builds(
@@ -245,6 +248,14 @@ def test_compute_answers_every_query_with_finite_json(query, key):
     state, _ = parse_query(query if isinstance(query, str) else "")
     assert len(output["trajectories"]["runs"]) == len(state.simulation.runs)
     assert output["sync"] == to_query(state)
+
+
+@FEW
+@given(shown=junk, key=junk)
+def test_update_answers_whatever_the_page_claims_to_show(shown, key):
+    output = survives(page.update, *update_args(DEFAULT_PANEL, shown=shown, key=key))
+    query, _ = collect(DEFAULT_PANEL)
+    assert output["sync"] == query and len(output["trajectories"]["runs"]) == 3
 
 
 def test_the_largest_computation_answers():

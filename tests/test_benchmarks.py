@@ -29,19 +29,22 @@ def test_page_load_and_callbacks_are_the_browsers(server):
         assert any("plotly" in t.path and t.wire_bytes > 1e6 for t in transfers)
         done = dict(client.first_callbacks(page))
         assert done["load"].status == 200 and done["change_surface"].status == 204
-        # collect read the controls that load rendered: the link's canonical query
-        assert page.get("config", "data") == to_query(parse_query(LINK)[0])
-        assert len(runs_in(done["compute"])) == 3
-        assert page.get("figure-key", "data")  # the figures came with the first compute
-        # a typed learning rate goes through collect and compute like in the browser
+        # update read the controls that load rendered: the link's canonical query
+        assert page.get("query-sync", "data") == to_query(parse_query(LINK)[0])
+        assert len(runs_in(done["update"])) == 3
+        assert page.get("figure-key", "data")  # the figures came with the first update
+        # a typed learning rate: one update request, like in the browser
         lr = {"type": "run-field", "run": 1, "optimizer": "adam", "name": "lr"}
         changed = dict(client.change(page, lr, "value", "0.02"))
-        assert "adam(lr=0.02)" in page.get("config", "data")
-        assert runs_in(changed["compute"])[1].startswith("Adam")
+        assert set(changed) == {"update"} and "adam(lr=0.02)" in page.get("query-sync", "data")
+        assert runs_in(changed["update"])[1].startswith("Adam")
+        # the same number typed differently: nothing is recomputed
+        same = dict(client.change(page, lr, "value", "0.020"))["update"]
+        assert same.status == 200 and "trajectories" not in same.payload["response"]
         # a preset goes through load first
         changed = dict(client.change(page, "preset", "value", "nesterov"))
-        assert set(changed) == {"load", "collect", "compute"}
-        assert changed["compute"].status == 200 and runs_in(changed["compute"])
+        assert set(changed) == {"load", "update"}
+        assert changed["update"].status == 200 and runs_in(changed["update"])
     finally:
         client.close()
 
@@ -55,4 +58,4 @@ def test_load_class_runs_a_small_class(server, capsys):
     figures = json.loads(capsys.readouterr().out)
     assert figures["page_loads"] == 2 and figures["changes_made"] == 4
     assert figures["errors"] == 0 and figures["lost"] == 0 and figures["wrong_run_counts"] == 0
-    assert figures["by_callback"]["compute"]["n"] >= 1
+    assert figures["by_callback"]["update"]["n"] >= 4

@@ -53,8 +53,9 @@ def setting(props: list[Prop], value, **match) -> list[Prop]:
     return [p.set(value) if p in hits else p for p in props]
 
 
-def collect(tree, view: str = "contour", shell: str = "shell", **changes) -> tuple[str, object]:
-    """`page.collect` on the controls in `tree` (`changes`: id type → props to use instead)."""
+def update_args(tree, view="contour", shell="shell", shown=None, key=None, **changes) -> tuple:
+    """`page.update`'s inputs and states for the controls in `tree` (`changes`: id type →
+    props to use instead; `shown`, `key`: the query and figure key the page shows)."""
     found = {**controls(tree), **changes}
     inputs = [
         found["field"],
@@ -64,8 +65,25 @@ def collect(tree, view: str = "contour", shell: str = "shell", **changes) -> tup
         found.get("run-field-flag", []),
         Prop(ids.VIEW_TABS, "value", view),
     ]
-    states = [found["run-choice"], Prop(ids.SHELL, "className", shell)]
-    return call(page.collect, inputs, states, trigger=inputs[0][0])
+    states = [
+        found["run-choice"],
+        Prop(ids.SHELL, "className", shell),
+        Prop(ids.QUERY_SYNC, "data", shown),
+        Prop(ids.FIGURE_KEY, "data", key),
+    ]
+    return inputs, states, inputs[0][0]
+
+
+def collect(tree, view: str = "contour", shell: str = "shell", **changes) -> tuple[str, object]:
+    """The canonical query and the notice `page.update` reads off the controls in `tree`."""
+    inputs, states, trigger = update_args(tree, view, shell, **changes)
+    state, problems = call(page.read_controls, inputs, states[:2], trigger)
+    return to_query(state), page.notices([(n.field, n.message) for n in problems])
+
+
+def update(tree, **args) -> dict:
+    """`page.update` on the controls in `tree` (see `update_args`)."""
+    return call(page.update, *update_args(tree, **args))
 
 
 def edit(cards, add=None, action: tuple | None = None, choice: tuple | None = None):
@@ -230,9 +248,35 @@ def test_an_invalid_tolerance_is_named_and_replaced_by_its_default():
     assert parse_query(query)[0].tolerance == BASE.tolerance
 
 
-def test_collect_without_fields_does_nothing():
+def test_update_without_fields_does_nothing():
+    inputs = [[], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour")]
+    states = [[], Prop(ids.SHELL, "className", "shell"), Prop(ids.QUERY_SYNC, "data", None), Prop(ids.FIGURE_KEY, "data", None)]
     with pytest.raises(PreventUpdate):
-        call(page.collect, [[], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour")], [[], Prop(ids.SHELL, "className", "shell")])
+        call(page.update, inputs, states)
+
+
+def test_update_computes_what_the_controls_describe():
+    tree = panel(load("?v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)&run=adam"))
+    tree_with_typo = setting(controls(tree)["run-field"], "0.002x", run=0, name="lr")
+    out = update(tree, **{"run-field": tree_with_typo})
+    query, notice = collect(tree, **{"run-field": tree_with_typo})
+    assert out["sync"] == query and notice_fields(out["notice"]) == notice_fields(notice) == ["runs[0].lr"]
+    assert [run["label"].split()[0] for run in out["trajectories"]["runs"]] == ["Gradient", "Adam"]
+    assert out["trajectories"]["steps"] == 60 and go.Figure(out["contour"]).data
+    json_safe(out)
+
+
+def test_update_sends_only_the_notice_while_the_canonical_query_is_the_one_shown():
+    tree = panel(load("?v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)"))
+    first = update(tree)
+    typed = setting(controls(tree)["run-field"], "0.0010", run=0, name="lr")  # the same number
+    again = update(tree, shown=first["sync"], key=first["key"], **{"run-field": typed})
+    assert again["notice"] is None
+    assert all(again[name] is no_update for name in page.UPDATE_OUTPUTS if name != "notice")
+    changed = setting(controls(tree)["run-field"], "0.002", run=0, name="lr")
+    after = update(tree, shown=first["sync"], key=first["key"], **{"run-field": changed})
+    assert after["sync"] == first["sync"].replace("0.001", "0.002")
+    assert after["contour"] is no_update  # same surface and run count: figures kept
 
 
 # --- edit_runs ---------------------------------------------------------------------------
@@ -329,8 +373,9 @@ def test_runs_stay_between_one_and_the_cap():
 
 
 def compute(query: str, key: str | None = None) -> dict:
-    inputs = [Prop(ids.CONFIG, "data", query)]
-    return call(page.compute, inputs, [Prop(ids.FIGURE_KEY, "data", key)], trigger=inputs[0])
+    """What `page.update` sends for the state `query` describes (`key`: the page's)."""
+    state, _ = parse_query(query)
+    return page.outputs_for(state, to_query(state), key)
 
 
 FIGURES = ("contour", "surface3d", "loss", "panels", "internals_graph")
