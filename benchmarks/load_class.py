@@ -3,12 +3,13 @@
     python -m benchmarks.load_class --students 100 --changes 20
     python -m benchmarks.load_class --students 100 --changes 20 --kill-worker-at 40
 
-Each student (a thread with its own keep-alive session) arrives at a random moment within
-`--arrival` seconds, loads the page like the browser (HTML, scripts, lazy chunks, layout,
-dependencies and the first callbacks: load → update) and then makes `--changes` random
-changes through the same callback requests the browser sends (update; before it load for
-a preset, change_surface for a surface, edit_runs for an optimizer), thinking
-`--think-min`…`--think-max` seconds between changes.
+Each student (a thread with its own keep-alive session; the class spread over `--processes`
+load-generator processes) arrives at a random moment within `--arrival` seconds, loads the
+page like the browser (HTML, scripts, lazy chunks, layout, dependencies and the first
+callbacks: load → update) and then makes `--changes` random changes through the same
+callback requests the browser sends (update; before it load for a preset, change_surface for
+a surface, edit_runs for an optimizer), thinking `--think-min`…`--think-max` seconds between
+changes.
 
 A failed request (connection error, timeout or 5xx) is counted as an error and retried once;
 one that fails twice is counted as lost. Latency percentiles are over the callback requests
@@ -21,12 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import random
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +75,27 @@ class Stats:
         """One failed attempt."""
         with self.lock:
             self.errors[kind] += 1
+
+    def figures(self) -> dict:
+        """Everything measured, as plain data (to send from a generator process)."""
+        with self.lock:
+            return {
+                "callbacks": dict(self.callbacks), "page_loads": self.page_loads,
+                "errors": dict(self.errors), "retried_ok": self.retried_ok, "lost": self.lost,
+                "changes": self.changes, "wrong_runs": self.wrong_runs,
+                "first": self.first, "last": self.last,
+            }
+
+    def merge(self, figures: dict) -> None:
+        """Add another process's `figures`."""
+        with self.lock:
+            for name, values in figures["callbacks"].items():
+                self.callbacks[name] += values
+            self.page_loads += figures["page_loads"]
+            self.errors.update(figures["errors"])
+            for name in ("retried_ok", "lost", "changes", "wrong_runs"):
+                setattr(self, name, getattr(self, name) + figures[name])
+            self.first, self.last = min(self.first, figures["first"]), max(self.last, figures["last"])
 
 
 class RetryingClient(DashClient):
@@ -178,6 +201,20 @@ def student(index: int, base: str, args: argparse.Namespace, stats: Stats, t0: f
         client.close()
 
 
+def students(indices: list[int], base: str, args: argparse.Namespace, t0: float, end: float) -> dict:
+    """Some students of the class, as threads of one load-generator process; their figures.
+
+    The class is spread over several processes: in one, a hundred threads would queue for
+    one interpreter lock and add their wait to the latencies they measure.
+    """
+    stats = Stats()
+    with ThreadPoolExecutor(max_workers=len(indices)) as pool:
+        futures = [pool.submit(student, i, base, args, stats, t0, end) for i in indices]
+        for future in futures:
+            future.result(timeout=max(1.0, end - time.monotonic() + args.timeout + 5))
+    return stats.figures()
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """The q-th percentile (0–100) by linear interpolation; None for no values."""
     if not values:
@@ -246,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-worker-at", type=float, help="SIGKILL one worker this many seconds in")
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
     parser.add_argument("--deadline", type=float, default=600.0, help="for the whole run, seconds")
+    parser.add_argument("--processes", type=int, default=4, help="load-generator processes (students spread over them)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -264,16 +302,19 @@ def main(argv: list[str] | None = None) -> int:
             teacher.first_callbacks(teacher.open("?" + args.link)[0])
             extra["teacher_page_load_s"] = round(time.monotonic() - started, 2)
             teacher.close()
+        mark = len(server.log()) if server else 0
         t0 = time.monotonic()
         end = t0 + args.deadline
         killer = None
-        if args.kill_worker_at is not None:
-            killer = threading.Thread(target=_kill_later, args=(server, t0 + args.kill_worker_at, stop, extra), daemon=True)
-            killer.start()
-        with ThreadPoolExecutor(max_workers=args.students) as pool:
-            futures = [pool.submit(student, i, base, args, stats, t0, end) for i in range(args.students)]
+        groups = [g for g in (list(range(k, args.students, args.processes)) for k in range(args.processes)) if g]
+        with ProcessPoolExecutor(len(groups), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(students, group, base, args, t0, end) for group in groups]
+            if args.kill_worker_at is not None:
+                killer = threading.Thread(target=_kill_later, args=(server, t0 + args.kill_worker_at, stop, extra), daemon=True)
+                killer.start()
             for future in futures:
-                future.result(timeout=max(1.0, end - time.monotonic() + args.timeout + 5))
+                stats.merge(future.result(timeout=max(1.0, end - time.monotonic() + args.timeout + 10)))
+        extra["generator_processes"] = len(groups)
         extra["wall_s"] = round(time.monotonic() - t0, 1)
         stop.set()
         if killer:
@@ -285,6 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     extra["load_average_after"] = load_average()
     if server:
         extra["server_errors"] = server.errors()
+        # The workers' own time per callback request (gunicorn's access log; page loads' too):
+        # what students measured, less the network and the load generator's own delays.
+        inside = [ms for method, _, _, ms in server.access(mark) if method == "POST"]
+        extra["server_p50_ms"], extra["server_p95_ms"] = percentile(inside, 50), percentile(inside, 95)
     figures = report(stats, args, extra)
     if args.json:
         print(json.dumps(figures))
