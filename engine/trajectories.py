@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import bisect
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import jax
@@ -43,6 +44,7 @@ MAX_OVERSHOOT = 4  # a compiled structure serves requests of down to 1/4 of its 
 BOUND = 1e6  # a run whose position leaves [-BOUND, BOUND]² has diverged
 TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
 PER_POSITION = ("xy", "loss", "grad")  # recorded quantities with a row for the final position
+RECORDED = (*PER_POSITION, "update", "lr")  # for every run; then its optimizer's internals
 
 
 SURFACE_ORDER = tuple(SURFACES)  # a surface is passed to compiled code as its index here
@@ -66,15 +68,46 @@ class Trajectory:
     `xy`, `loss`, `grad` have one row per position (the start first); `update`, `lr` and
     each `internals` entry one row per step taken (the state after that step).
     `diverged_at` is the step whose result was non-finite or out of bounds, else None.
+    Each array is a view of the run's packed record (see `_columns`), cut when first read:
+    a page reads the path and loss of every run, the rest only for its internals view.
     """
 
-    xy: np.ndarray
-    loss: np.ndarray
-    grad: np.ndarray
-    update: np.ndarray
-    lr: np.ndarray
-    internals: dict[str, np.ndarray]
+    record: np.ndarray = field(repr=False)  # this run's packed record (iteration, column)
+    columns: Mapping[str, int | slice] = field(repr=False)  # `_columns` of its structure
+    positions: int  # valid positions: steps + 1, or up to the divergence (at least the start)
     diverged_at: int | None
+
+    def _cut(self, name: str) -> np.ndarray:
+        """A recorded quantity up to the last valid position (or step)."""
+        if self.diverged_at == 0 and name in ("loss", "grad"):  # the start itself is invalid:
+            return np.zeros((1,) if name == "loss" else (1, 2))  # keep the point, not its numbers
+        rows = self.positions if name in PER_POSITION else self.positions - 1
+        return self.record[:rows, self.columns[name]]
+
+    @functools.cached_property
+    def xy(self) -> np.ndarray:
+        return self._cut("xy")
+
+    @functools.cached_property
+    def loss(self) -> np.ndarray:
+        return self._cut("loss")
+
+    @functools.cached_property
+    def grad(self) -> np.ndarray:
+        return self._cut("grad")
+
+    @functools.cached_property
+    def update(self) -> np.ndarray:
+        return self._cut("update")
+
+    @functools.cached_property
+    def lr(self) -> np.ndarray:
+        return self._cut("lr")
+
+    @functools.cached_property
+    def internals(self) -> dict[str, np.ndarray]:
+        """The optimizer's drawn state and the effective per-axis step, by name."""
+        return {name: self._cut(name) for name in self.columns if name not in RECORDED}
 
 
 def step_bucket(steps: int) -> int:
@@ -383,8 +416,7 @@ def _width(structure: Structure) -> int:
 def _columns(structure: Structure) -> dict[str, int | slice]:
     """Where each recorded quantity sits in a step's packed record (one array per group:
     every output buffer of a compiled call costs time)."""
-    names = [*PER_POSITION, "update", "lr"]
-    names += [*OPTIMIZERS[structure.optimizer].internals, "effective_lr"]
+    names = [*RECORDED, *OPTIMIZERS[structure.optimizer].internals, "effective_lr"]
     columns, start = {}, 0
     for name in names:
         width = 1 if name in ("loss", "lr") else 2
@@ -416,21 +448,4 @@ def _trajectory(
 ) -> Trajectory:
     """Row `row` of a group's record, cut to the requested steps and before divergence."""
     positions = steps + 1 if diverged_at is None else max(diverged_at, 1)
-    moves = positions - 1
-    columns = _columns(structure)
-    run = record[:, row]
-    fields = {
-        name: run[: positions if name in PER_POSITION else moves, column]
-        for name, column in columns.items()
-    }
-    if diverged_at == 0:  # the start itself is invalid: keep the point, not its numbers
-        fields["loss"], fields["grad"] = np.zeros(1), np.zeros((1, 2))
-    return Trajectory(
-        xy=fields.pop("xy"),
-        loss=fields.pop("loss"),
-        grad=fields.pop("grad"),
-        update=fields.pop("update"),
-        lr=fields.pop("lr"),
-        internals=fields,
-        diverged_at=diverged_at,
-    )
+    return Trajectory(record[:, row], _columns(structure), positions, diverged_at)
