@@ -68,15 +68,26 @@ def warm_up_page() -> None:
     figures_for(figure_key(state))
 
 
+def yield_to_requests() -> None:
+    """Lower the calling thread's scheduling priority (nice + 10), so that compiling in the
+    background never delays a request: on Linux a thread has its own nice value."""
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + 10, 19))
+    except (AttributeError, OSError):  # not Linux, or not permitted: compile at full priority
+        pass
+
+
 def warm_up() -> None:
     """`warm_up_page`, then, already reporting ready, the structures of `likely_simulations`
-    (call after any fork, in the background: it takes seconds to a minute)."""
+    at a lower priority (call after any fork, in the background: seconds to a minute)."""
     from engine import warm_up as compile_structures
 
     try:
         warm_up_page()
     finally:
         _ready.set()  # a failed warm-up only means the first request compiles
+    yield_to_requests()
     compile_structures(likely_simulations())
 
 

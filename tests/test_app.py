@@ -1,0 +1,37 @@
+"""app.py: the assembly's own helpers (warm-up)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+import app
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_the_background_warm_up_yields_to_request_threads():
+    seen = {}
+
+    def background():
+        app.yield_to_requests()
+        seen["warm-up"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = threading.Thread(target=background)
+    thread.start()
+    thread.join(10)
+    assert seen["warm-up"] == min(before + 10, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # only that thread
+
+
+def test_likely_simulations_cover_every_preset_and_each_optimizer_alone():
+    from optimizers import OPTIMIZERS
+    from urlstate.presets import PRESET_STATES
+
+    sims = app.likely_simulations()
+    singles = [s for s in sims if len(s.runs) == 1]
+    assert {s.runs[0].optimizer for s in singles} == set(OPTIMIZERS)
+    assert {s.steps for s in singles} == set(app.LIKELY_STEPS)
+    assert len(sims) >= len(PRESET_STATES) + len(OPTIMIZERS) * len(app.LIKELY_STEPS)
