@@ -23,7 +23,7 @@ ADD_RUN = "add-run"
 TRAJECTORIES = "trajectories"
 INTERNALS = "internals-store"
 FIGURE_KEY = "figure-key"
-QUERY_SYNC = "query-sync"
+QUERY_SYNC = "query-sync"  # the canonical query the page shows (kept in the address bar)
 
 VIEW_TABS = "view-tabs"
 GRAPH_CONTOUR = "graph-contour"

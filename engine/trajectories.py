@@ -61,6 +61,11 @@ class Structure(NamedTuple):
     clipped: bool  # clipping costs a fifth of a step: compiled in only where a run asks
 
 
+def _view(name: str) -> functools.cached_property[np.ndarray]:
+    """A `Trajectory` array: the recorded quantity `name`, cut when first read."""
+    return functools.cached_property(lambda trajectory: trajectory._cut(name))
+
+
 @dataclass(frozen=True)
 class Trajectory:
     """One run's path. Arrays stop before divergence; nothing in them is NaN or Inf.
@@ -84,25 +89,11 @@ class Trajectory:
         rows = self.positions if name in PER_POSITION else self.positions - 1
         return self.record[:rows, self.columns[name]]
 
-    @functools.cached_property
-    def xy(self) -> np.ndarray:
-        return self._cut("xy")
-
-    @functools.cached_property
-    def loss(self) -> np.ndarray:
-        return self._cut("loss")
-
-    @functools.cached_property
-    def grad(self) -> np.ndarray:
-        return self._cut("grad")
-
-    @functools.cached_property
-    def update(self) -> np.ndarray:
-        return self._cut("update")
-
-    @functools.cached_property
-    def lr(self) -> np.ndarray:
-        return self._cut("lr")
+    xy = _view("xy")
+    loss = _view("loss")
+    grad = _view("grad")
+    update = _view("update")
+    lr = _view("lr")
 
     @functools.cached_property
     def internals(self) -> dict[str, np.ndarray]:
