@@ -4,7 +4,7 @@
 Environment (all optional):
     PORT                8050        listen on 0.0.0.0:$PORT
     WEB_CONCURRENCY     cores + 1 (at most 8)  worker processes (each holds its own JAX and
-                        compiled code, ~400 MB)
+                        compiled code, ~500 MB of its own after the warm-up)
     THREADS             2           threads per worker
     GUNICORN_TIMEOUT    60          seconds a worker may be silent before it is restarted
     KEEPALIVE           30          seconds an idle keep-alive connection stays open
@@ -61,7 +61,8 @@ wsgi_app = f"{APP_MODULE}:server"
 bind = [f"0.0.0.0:{_int_env('PORT', 8050)}"]
 
 worker_class = "gthread"
-# Each worker is a whole JAX process (~300 MB resident); cap the default even on big hosts,
+# Each worker is a whole JAX process (~630 MB resident after its warm-up, ~500 MB of it its
+# own: PSS; 3 workers and the master 1.7 GB); cap the default even on big hosts,
 # where cpu_count() says nothing about the container's CPU quota.
 # One worker more than cores, two threads each: a Python worker runs one thread at a time, and
 # while its threads wait for each other the extra process keeps the cores busy. On 2 cores with
