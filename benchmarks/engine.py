@@ -35,6 +35,8 @@ WORK = (
     *(("adam", {"lr": lr, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}) for lr in (1e-2, 5e-2)),
 )
 CHILD_TIMEOUT_S = 60
+NUMPY_ROUNDS = 20  # NumPy loops timed (~0.1 s each), alternated with the engine's calls: the
+# loop's time swings by up to 2× on a shared machine, and a median of a few would swing too
 
 
 def work() -> Simulation:
@@ -203,7 +205,9 @@ def measure(repeats: int) -> dict:
     torch_paths = torch_all()
     if torch_paths is not None:
         check_agreement(engine_paths, torch_paths, "torch.optim")
-    engine_ms, numpy_ms = interleaved_ms(lambda: simulate(sim), numpy_all, 5, repeats // 5)
+    engine_ms, numpy_ms = interleaved_ms(
+        lambda: simulate(sim), numpy_all, NUMPY_ROUNDS, repeats // NUMPY_ROUNDS
+    )
     eight = eight_optimizers()
     eight_ms = median_ms(lambda: simulate(eight), repeats)
     torch_ms = None if torch_paths is None else median_ms(torch_all, 2, warmup=0)
@@ -254,7 +258,7 @@ def table(result: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--repeats", type=int, default=200, help="engine calls to time")
+    parser.add_argument("--repeats", type=int, default=400, help="engine calls to time")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
