@@ -6,8 +6,9 @@
 
 Figures: time from process start to ready (empty and warm JAX persistent cache), a
 recompute ("compute": the `update` callback after a learning rate changed, 8 runs × 1,000
-steps on Rosenbrock; median over ≥ 30 requests and response size), the first page load's bytes (as served and gzipped), and the animation's
-frame rate in headless Chromium. See docs/performance.md.
+steps on Rosenbrock; median over ≥ 30 requests and response size), the first page load's
+bytes (as served and gzipped), and the animation's frame rate in headless Chromium. See
+docs/performance.md.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import runpy
 import signal
 import socket
 import subprocess
@@ -17,7 +18,16 @@ from typing import Self
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS, THREADS = 3, 2  # gunicorn.conf.py's defaults on a 2-core machine
+
+
+def _config_defaults() -> tuple[int, int]:
+    """gunicorn.conf.py's own worker and thread counts on this machine (its module-level code
+    only reads the environment)."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return config["workers"], config["threads"]
+
+
+WORKERS, THREADS = _config_defaults()
 _WARM = re.compile(r"warm-up done in ([\d.]+) s \(pid (\d+)\)")
 _ACCESS = re.compile(r'"(GET|POST) (\S+) HTTP/[\d.]+" (\d{3}) (\S+) (\d+)ms')
 

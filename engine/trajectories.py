@@ -368,17 +368,14 @@ def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) ->
     """The packed record (iteration, run, column) of a group, at least `structure.length` + 1
     iterations long, from the compiled shape `_serving_shape` picks."""
     served, size = _serving_shape(structure, len(rows))
-    if size == len(rows):  # its own shape, or one as wide: one call
-        record = np.asarray(_trajectories(served, common, rows))  # faster than device_get
-        _COMPILED.add((served, size))
-        return record
     records = []
-    for first in range(0, len(rows), size):
+    for first in range(0, len(rows), size):  # one call when the shape is as wide
         chunk = rows[first : first + size]
-        padding = np.repeat(chunk[:1], size - len(chunk), axis=0)  # copies, discarded
-        records.append(np.asarray(_trajectories(served, common, np.concatenate([chunk, padding]))))
+        if len(chunk) < size:  # padded with copies of its first row, discarded
+            chunk = np.concatenate([chunk, np.repeat(chunk[:1], size - len(chunk), axis=0)])
+        records.append(np.asarray(_trajectories(served, common, chunk)))  # faster than device_get
     _COMPILED.add((served, size))
-    return np.concatenate(records, axis=1)[:, : len(rows)]
+    return records[0] if len(records) == 1 else np.concatenate(records, axis=1)[:, : len(rows)]
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:
@@ -391,10 +388,10 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     results: list[Trajectory | None] = [None] * len(sim.runs)
     for structure, indices in groups.items():  # computed in this thread (engine/__init__.py)
         rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
-        record = _group_record(structure, common, rows)
-        diverged = _diverged_at(record, _columns(structure), sim.steps)
+        record, columns = _group_record(structure, common, rows), _columns(structure)
+        diverged = _diverged_at(record, columns, sim.steps)
         for row, index in enumerate(indices):
-            results[index] = _trajectory(structure, record, diverged[row], row, sim.steps)
+            results[index] = _trajectory(record[:, row], columns, diverged[row], sim.steps)
     return results
 
 
@@ -435,8 +432,9 @@ def _diverged_at(record: np.ndarray, columns: dict, steps: int) -> list[int | No
 
 
 def _trajectory(
-    structure: Structure, record: np.ndarray, diverged_at: int | None, row: int, steps: int
+    record: np.ndarray, columns: dict, diverged_at: int | None, steps: int
 ) -> Trajectory:
-    """Row `row` of a group's record, cut to the requested steps and before divergence."""
+    """A run's packed record (iteration, column), cut to the requested steps and before
+    divergence."""
     positions = steps + 1 if diverged_at is None else max(diverged_at, 1)
-    return Trajectory(record[:, row], _columns(structure), positions, diverged_at)
+    return Trajectory(record, columns, positions, diverged_at)

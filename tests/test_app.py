@@ -27,11 +27,13 @@ def test_the_background_warm_up_yields_to_request_threads():
 
 
 def test_likely_simulations_cover_every_preset_and_each_optimizer_alone():
+    from engine import validate
     from optimizers import OPTIMIZERS
     from urlstate.presets import PRESET_STATES
 
     sims = app.likely_simulations()
+    assert all(state.simulation in sims for state in PRESET_STATES.values())
     singles = [s for s in sims if len(s.runs) == 1]
     assert {s.runs[0].optimizer for s in singles} == set(OPTIMIZERS)
     assert {s.steps for s in singles} == set(app.LIKELY_STEPS)
-    assert len(sims) >= len(PRESET_STATES) + len(OPTIMIZERS) * len(app.LIKELY_STEPS)
+    assert all(validate(sim) for sim in sims)  # every one computable as it is

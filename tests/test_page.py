@@ -475,15 +475,3 @@ def test_changing_the_surface_resets_its_parameters_and_start():
 def test_no_surface_change_does_nothing(name, rendered):
     with pytest.raises(PreventUpdate):
         change_surface(name, rendered)
-
-
-def test_the_likely_simulations_cover_every_preset_and_optimizer():
-    from app import likely_simulations
-    from engine import validate
-
-    sims = likely_simulations()
-    presets = [preset.state.simulation for preset in PRESETS.values()]
-    assert all(sim in sims for sim in presets)
-    optimizers = {run.optimizer for sim in sims for run in sim.runs}
-    assert optimizers == set(OPTIMIZERS)
-    assert all(validate(sim) for sim in sims)  # every one computable as it is
