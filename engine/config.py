@@ -131,6 +131,11 @@ def _batch_size(name: str, value) -> int | str | None:
     return _integer(name, value, 1, MAX_BATCH_SIZE)
 
 
+def batch_label(batch_size: int | str | None) -> str:
+    """"batch 16", or "full batch" for the exact gradient (None or `FULL_BATCH`)."""
+    return "full batch" if batch_size in (None, FULL_BATCH) else f"batch {batch_size}"
+
+
 def effective_batch_size(run: Run, noise: Noise) -> int | None:
     """The batch size a validated run's gradients use (its own, else the page's); None = exact."""
     if run.batch_size == FULL_BATCH:

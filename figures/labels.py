@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine import Run
 from optimizers import OPTIMIZERS, SCHEDULES
-from urlstate.model import batch_label
+from engine.config import batch_label
 
 
 def _number(value: float | bool) -> str:

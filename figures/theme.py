@@ -4,6 +4,19 @@ from __future__ import annotations
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
+# Okabe–Ito: distinguishable with every common colour-vision deficiency (yellow last:
+# weakest on a light background).
+PALETTE = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+    "#F0E442",
+)
+
 # A light, nearly grey surface so the coloured paths stand out on a projector.
 SURFACE_COLORSCALE = [
     [0.0, "#f7fbff"],

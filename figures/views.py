@@ -141,7 +141,7 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> dict:
 
 def contour_figure(
     surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], start: tuple,
-    colorbar: bool = True,
+    colorbar: bool = True, classroom: bool = False,
 ) -> Figure:
     """The lecture figure: contour, minima, start, and one path per run."""
     start_trace = dict(
@@ -170,7 +170,9 @@ def contour_figure(
     )
 
 
-def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]) -> Figure:
+def surface3d_figure(
+    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], classroom: bool = False
+) -> Figure:
     """The surface in 3D with the paths lying on it (log heights where the surface asks)."""
     heights = _colour_heights(surface, grid)
     surface_trace = dict(
@@ -196,7 +198,7 @@ def surface3d_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[
     )
 
 
-def loss_figure(surface: Surface, runs: Sequence[RunStyle]) -> Figure:
+def loss_figure(surface: Surface, runs: Sequence[RunStyle], classroom: bool = False) -> Figure:
     """Loss gap f − f* against step on a log axis (plain loss when unbounded below)."""
     traces = _path_traces(runs)
     for trace in traces:
@@ -235,7 +237,9 @@ def _axis_ref(axis: str, panel: int) -> str:
     return axis if panel == 0 else f"{axis}{panel + 1}"
 
 
-def panels_figure(surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle]) -> Figure:
+def panels_figure(
+    surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], classroom: bool = False
+) -> Figure:
     """Small multiples: one contour panel per run on the same axes."""
     labels = tuple(r.label for r in runs) or ("",)
     cols = min(len(labels), 4)

@@ -7,24 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import FULL_BATCH, Noise, Run, Simulation
+from engine import Noise, Run, Simulation
+from figures.registry import VIEWS as VIEW_REGISTRY
+from figures.theme import PALETTE
 
 VERSION = 1
 
-# Okabe–Ito: distinguishable with every common colour-vision deficiency (yellow last:
-# weakest on a light background).
-PALETTE = (
-    "#0072B2",
-    "#D55E00",
-    "#009E73",
-    "#CC79A7",
-    "#E69F00",
-    "#56B4E9",
-    "#000000",
-    "#F0E442",
-)
 
-VIEWS = ("contour", "surface3d", "panels", "internals")
+VIEWS = tuple(VIEW_REGISTRY)  # the valid `view=` values, in tab order
 
 
 @dataclass(frozen=True)
@@ -42,11 +32,6 @@ class AppState:
         if index < len(self.colors) and self.colors[index]:
             return self.colors[index]
         return PALETTE[index % len(PALETTE)]
-
-
-def batch_label(batch_size: int | str | None) -> str:
-    """"batch 16", or "full batch" for the exact gradient (None or `FULL_BATCH`)."""
-    return "full batch" if batch_size in (None, FULL_BATCH) else f"batch {batch_size}"
 
 
 def default_state() -> AppState:
@@ -67,4 +52,4 @@ def default_state() -> AppState:
     )
 
 
-__all__ = ["AppState", "PALETTE", "VERSION", "VIEWS", "batch_label", "default_state"]
+__all__ = ["AppState", "PALETTE", "VERSION", "VIEWS", "default_state"]

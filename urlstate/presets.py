@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from engine import Noise, Run, Simulation, Trajectory, simulate, validate
-from urlstate.model import batch_label
+from engine.config import batch_label
 from landscapes import SURFACES
 from urlstate.model import AppState, default_state
 
