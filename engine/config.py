@@ -24,13 +24,29 @@ MAX_COORDINATE = 1e4
 FULL_BATCH = "full"  # a run's batch size meaning the exact gradient, whatever the page's noise
 
 
-class ConfigError(ValueError):
-    """An invalid configuration value; `field` names it the way a URL or form does."""
+Path = tuple[str | int, ...]  # where a value sits in a configuration: ("runs", 1, "lr")
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+
+def path_text(path: Path) -> str:
+    """A path as a URL or the API names it: `runs[1].lr`, `start.x`, `steps`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value at `path` (e.g. `("runs", 1, "lr")`), and why."""
+
+    def __init__(self, path: Path | str, message: str):
+        self.path: Path = (path,) if isinstance(path, str) else tuple(path)
         self.message = message
+        super().__init__(f"{self.field}: {message}")
+
+    @property
+    def field(self) -> str:
+        """The path as text (`runs[1].lr`), as the API's errors name it."""
+        return path_text(self.path)
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,7 @@ class Simulation:
     noise: Noise = field(default_factory=Noise)
 
 
-def _finite(name: str, value, low: float, high: float) -> float:
+def _finite(name: Path, value, low: float, high: float) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -87,21 +103,21 @@ def _finite(name: str, value, low: float, high: float) -> float:
     return number
 
 
-def _integer(name: str, value, low: int, high: int) -> int:
+def _integer(name: Path, value, low: int, high: int) -> int:
     number = _finite(name, value, low, high)
     if number != int(number):
         raise ConfigError(name, "must be a whole number")
     return int(number)
 
 
-def _choice(name: str, value, registry: Mapping, kind: str) -> str:
+def _choice(name: Path, value, registry: Mapping, kind: str) -> str:
     """`value` if it names an entry of `registry`, else ConfigError."""
     if not isinstance(value, str) or value not in registry:
         raise ConfigError(name, f"unknown {kind} {value!r}")
     return value
 
 
-def _params(prefix: str, schema: tuple[Param, ...], given: Mapping) -> dict:
+def _params(prefix: Path, schema: tuple[Param, ...], given: Mapping) -> dict:
     """`given` checked against a tuple of `Param`, defaults filled in."""
     if not isinstance(given, Mapping):
         raise ConfigError(prefix, "parameters must be a mapping of names to numbers")
@@ -109,17 +125,17 @@ def _params(prefix: str, schema: tuple[Param, ...], given: Mapping) -> dict:
     for name in given:
         if name not in known:
             choices = ", ".join(sorted(known)) or "none"
-            raise ConfigError(f"{prefix}.{name}", f"unknown parameter (known: {choices})")
+            raise ConfigError((*prefix, name), f"unknown parameter (known: {choices})")
     resolved = {}
     for p in schema:
         try:
             resolved[p.name] = p.check(given.get(p.name, p.default))
         except ValueError as error:
-            raise ConfigError(f"{prefix}.{p.name}", str(error).removeprefix(f"{p.name} ")) from None
+            raise ConfigError((*prefix, p.name), str(error).removeprefix(f"{p.name} ")) from None
     return resolved
 
 
-def _batch_size(name: str, value) -> int | str | None:
+def _batch_size(name: Path, value) -> int | str | None:
     """A run's batch size: None (the page's), `FULL_BATCH`, or a whole number in range."""
     if value is None or value == FULL_BATCH:
         return value
@@ -144,14 +160,14 @@ def effective_batch_size(run: Run, noise: Noise) -> int | None:
 
 
 def _run(index: int, run: Run) -> Run:
-    prefix = f"runs[{index}]"
+    prefix: Path = ("runs", index)
     if not isinstance(run, Run):
         raise ConfigError(prefix, "must be a run")
-    _choice(f"{prefix}.optimizer", run.optimizer, OPTIMIZERS, "optimizer")
-    _choice(f"{prefix}.schedule", run.schedule, SCHEDULES, "schedule")
+    _choice((*prefix, "optimizer"), run.optimizer, OPTIMIZERS, "optimizer")
+    _choice((*prefix, "schedule"), run.schedule, SCHEDULES, "schedule")
     optimizer = OPTIMIZERS[run.optimizer]
     clip = {
-        name: None if value is None else _finite(f"{prefix}.{name}", value, 1e-12, 1e12)
+        name: None if value is None else _finite((*prefix, name), value, 1e-12, 1e12)
         for name, value in (("clip_norm", run.clip_norm), ("clip_value", run.clip_value))
     }
     return Run(
@@ -159,29 +175,29 @@ def _run(index: int, run: Run) -> Run:
         hyper=_params(prefix, optimizer.hyper, run.hyper),
         schedule=run.schedule,
         schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
-        warmup=_integer(f"{prefix}.warmup", run.warmup, 0, MAX_WARMUP),
-        batch_size=_batch_size(f"{prefix}.batch_size", run.batch_size),
+        warmup=_integer((*prefix, "warmup"), run.warmup, 0, MAX_WARMUP),
+        batch_size=_batch_size((*prefix, "batch_size"), run.batch_size),
         **clip,
     )
 
 
 def validate(sim: Simulation) -> Simulation:
     """The complete configuration, or ConfigError naming the first invalid field."""
-    surface = SURFACES[_choice("surface", sim.surface, SURFACES, "surface")]
-    surface_params = _params("surface_params", surface.params, sim.surface_params)
+    surface = SURFACES[_choice(("surface",), sim.surface, SURFACES, "surface")]
+    surface_params = _params(("surface_params",), surface.params, sim.surface_params)
     if sim.start is None:
         start = surface.default_start
     else:
         if not isinstance(sim.start, (tuple, list)) or len(sim.start) != 2:
             raise ConfigError("start", "needs two coordinates")
         start = tuple(
-            _finite(f"start.{axis}", v, -MAX_COORDINATE, MAX_COORDINATE)
+            _finite(("start", axis), v, -MAX_COORDINATE, MAX_COORDINATE)
             for axis, v in zip("xy", sim.start)
         )
     steps = sim.steps
     if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps > MAX_STEPS:
         raise ConfigError("steps", f"at most {MAX_STEPS:,} steps can be computed")
-    steps = _integer("steps", steps, 1, MAX_STEPS)
+    steps = _integer(("steps",), steps, 1, MAX_STEPS)
     if not isinstance(sim.runs, (tuple, list)):
         raise ConfigError("runs", "must be a list of runs")
     if not sim.runs:
@@ -190,12 +206,12 @@ def validate(sim: Simulation) -> Simulation:
         raise ConfigError("runs", f"at most {MAX_RUNS} runs at once")
     noise = sim.noise
     batch = None if noise.batch_size is None else _integer(
-        "noise.batch_size", noise.batch_size, 1, MAX_BATCH_SIZE
+        ("noise", "batch_size"), noise.batch_size, 1, MAX_BATCH_SIZE
     )
     noise = Noise(
         batch_size=batch,
-        sigma=_finite("noise.sigma", noise.sigma, 0.0, MAX_SIGMA),
-        seed=_integer("noise.seed", noise.seed, 0, MAX_SEED),
+        sigma=_finite(("noise", "sigma"), noise.sigma, 0.0, MAX_SIGMA),
+        seed=_integer(("noise", "seed"), noise.seed, 0, MAX_SEED),
     )
     return Simulation(
         surface=sim.surface,

@@ -86,7 +86,7 @@ def test_divergence_is_cut_and_finite(client):
 @pytest.mark.parametrize(
     "query, field",
     [
-        ("run=sgd", "v"),
+        ("v=2&run=sgd", "v"),
         (f"{BASE}&run=sgd(lr=100)", "runs[0].lr"),
         (f"{BASE}&run=sgd(lr=nan)", "runs[0].lr"),
         ("v=1&surface=banana&run=sgd", "surface"),

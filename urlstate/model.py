@@ -5,7 +5,7 @@ Everything here is what a shared link reproduces; nothing else is kept anywhere.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine import Noise, Run, Simulation
 from figures.registry import VIEWS as VIEW_REGISTRY
@@ -15,17 +15,38 @@ VERSION = 1
 
 
 VIEWS = tuple(VIEW_REGISTRY)  # the valid `view=` values, in tab order
+# Parts of the page a link can hide (`hide=controls,caption`), e.g. to embed a figure in slides.
+HIDEABLE = ("controls", "header", "caption", "table", "bar", "tabs", "notices")
+SPEEDS = (5, 15, 30, 60, 120, 240)  # animation speeds in steps per second (the bar's choices)
+DEFAULT_SPEED = 30
+
+
+@dataclass(frozen=True)
+class Playback:
+    """The moment of a demonstration a link opens on: paused at `step` (None: the last
+    step), or playing from the start, at `speed` steps per second."""
+
+    step: int | None = None
+    play: bool = False
+    speed: int = DEFAULT_SPEED
 
 
 @dataclass(frozen=True)
 class AppState:
-    """A simulation, one colour per run, and the presentation options."""
+    """A simulation, one colour per run, and the presentation options.
+
+    `preset` names the lecture preset the state started from (its link is written as the
+    preset plus what differs from it); `hide` lists hidden parts of the page (`HIDEABLE`).
+    """
 
     simulation: Simulation
     colors: tuple[str, ...] = ()
     view: str = "contour"
     classroom: bool = False
     tolerance: float = 1e-6
+    preset: str | None = None
+    playback: Playback = field(default_factory=Playback)
+    hide: tuple[str, ...] = ()
 
     def color(self, index: int) -> str:
         """The colour of run `index` (the palette's, cycling, when none was chosen)."""
@@ -52,4 +73,7 @@ def default_state() -> AppState:
     )
 
 
-__all__ = ["AppState", "PALETTE", "VERSION", "VIEWS", "default_state"]
+__all__ = [
+    "DEFAULT_SPEED", "HIDEABLE", "PALETTE", "SPEEDS", "VERSION", "VIEWS", "AppState", "Playback",
+    "default_state",
+]
