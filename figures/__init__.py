@@ -1,6 +1,6 @@
 """Plotly figures built by pure functions from arrays."""
 
-from figures.labels import run_label
+from figures.labels import SHORT_NAMES, placeholder_styles, run_label, run_styles, short_label
 from figures.views import (
     Grid,
     RunStyle,
@@ -11,11 +11,15 @@ from figures.views import (
 )
 
 __all__ = [
+    "SHORT_NAMES",
     "Grid",
     "RunStyle",
     "contour_figure",
     "loss_figure",
     "panels_figure",
+    "placeholder_styles",
     "run_label",
+    "run_styles",
+    "short_label",
     "surface3d_figure",
 ]

@@ -1,11 +1,18 @@
-"""Shared look of every figure: fonts, surface colours, margins."""
+"""Shared look of every figure: fonts, run colours and dashes, surface colours, sizes.
+
+Two scales of type and line: the page's (readable at 1280 px) and classroom mode's
+(projected: tick labels of at least 20 px at 1920×1080, thicker lines and markers).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
+INK = "#1f2933"
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency (yellow last:
-# weakest on a light background).
+# weakest on a light background). Runs 9–16 reuse these colours with a dash (DASHES).
 PALETTE = (
     "#0072B2",
     "#D55E00",
@@ -16,30 +23,118 @@ PALETTE = (
     "#000000",
     "#F0E442",
 )
+# Line dash of runs 1–8 and of runs 9–16, and their head-marker symbols.
+DASHES = ("solid", "dash")
+HEAD_SYMBOLS = ("circle", "diamond")
 
-# A light, nearly grey surface so the coloured paths stand out on a projector.
+
+def run_dash(index: int) -> str:
+    """The dash of run `index` (0-based): solid for the first eight, dashed after."""
+    return DASHES[(index // len(PALETTE)) % len(DASHES)]
+
+
+def head_symbol(dash: str) -> str:
+    """The current-position marker of a run drawn with `dash`."""
+    return HEAD_SYMBOLS[0] if dash == "solid" else HEAD_SYMBOLS[1]
+
+
+# A warm, neutral grey surface: no hue of its own, so every palette colour stands out on it
+# (CIEDE2000 ≥ 25 between every palette colour and every stop; tests/test_figures.py checks
+# it). A blue scale swallowed the sky-blue run (ΔE 3 at its dark end).
 SURFACE_COLORSCALE = [
-    [0.0, "#f7fbff"],
-    [0.25, "#deebf7"],
-    [0.5, "#c6dbef"],
-    [0.75, "#9ecae1"],
-    [1.0, "#6baed6"],
+    [0.0, "#fbfaf8"],
+    [0.25, "#ebe9e5"],
+    [0.5, "#d9d6d0"],
+    [0.75, "#c5c1ba"],
+    [1.0, "#b0aba3"],
 ]
+CONTOUR_LINE = "rgba(70,64,56,0.35)"
+HALO = "white"  # drawn under every path so a later run never fully hides an earlier one
 MINIMUM_MARKER = dict(symbol="star", size=16, color="#FFD700", line=dict(color="#222", width=1.5))
-LOCAL_MINIMUM_MARKER = dict(symbol="star-open", size=14, color="#555", line=dict(width=1.5))
+LOCAL_MINIMUM_MARKER = dict(symbol="star-open", size=14, color="#444", line=dict(width=1.5))
 START_MARKER = dict(symbol="x-thin", size=14, line=dict(color="#222", width=3))
+DIVERGED = "#b42318"  # the "diverged" marks' outline and text colour
 
 
-def base_layout(**overrides) -> dict:
+@dataclass(frozen=True)
+class Scale:
+    """Type and line sizes of one display mode (pixels)."""
+
+    font: int  # body text, hover labels
+    tick: int  # tick labels (axes and colour bar)
+    title: int  # axis titles
+    label: int  # direct run labels on the plots
+    line: float  # a run's path
+    halo: float  # extra width of the white underlay on each side of a path
+    marker: int  # step markers along a path
+    head: int  # the current-position marker
+    head_outline: float
+
+
+PAGE = Scale(font=14, tick=13, title=15, label=13, line=2.5, halo=2.5, marker=4, head=13, head_outline=2.5)
+CLASSROOM = Scale(font=20, tick=20, title=22, label=20, line=4.5, halo=3.5, marker=6, head=20, head_outline=3.5)
+
+
+def scale(classroom: bool) -> Scale:
+    return CLASSROOM if classroom else PAGE
+
+
+def base_layout(classroom: bool = False, **overrides) -> dict:
     """Layout settings every view shares (`uirevision` keeps zoom across updates)."""
+    s = scale(classroom)
     layout = dict(
-        font=dict(family=FONT, size=14, color="#1f2933"),
-        margin=dict(l=50, r=20, t=30, b=45),
+        font=dict(family=FONT, size=s.font, color=INK),
+        margin=dict(l=58 if classroom else 50, r=20, t=30, b=58 if classroom else 45),
         paper_bgcolor="white",
         plot_bgcolor="white",
         uirevision="keep",
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.7)"),
-        hoverlabel=dict(font=dict(family=FONT)),
+        hoverlabel=dict(font=dict(family=FONT, size=s.font)),
     )
     layout.update(overrides)
     return layout
+
+
+def axis_style(title: str, classroom: bool) -> dict:
+    """Title and tick fonts of a 2D or 3D axis."""
+    s = scale(classroom)
+    return dict(
+        title=dict(text=title, font=dict(size=s.title, color=INK)),
+        tickfont=dict(size=s.tick, color=INK),
+    )
+
+
+def _channels(color: str) -> tuple[float, float, float]:
+    h = color.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a hex colour."""
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in _channels(color)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two hex colours (1 to 21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_color(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
+    """`color`, darkened just enough to be read as text on `background` (WCAG `ratio`)."""
+    r, g, b = _channels(color)
+    for step in range(21):
+        k = 1 - step / 20
+        candidate = "#{:02x}{:02x}{:02x}".format(*(round(255 * c * k) for c in (r, g, b)))
+        if contrast(candidate, background) >= ratio:
+            return candidate
+    return "#000000"
+
+
+def halo_color(color: str) -> str:
+    """The underlay of a path of `color`: white, or dark grey under a light colour (yellow
+    on white would vanish)."""
+    return "#3a3a3a" if luminance(color) > 0.6 else HALO

@@ -1,9 +1,20 @@
 """The four views of a computation, as plotly figures (plain dicts) built from arrays.
 
-Each builder draws the surface and one empty "path" and "head" trace per run, tagged with
-`meta={"role": ..., "run": i}`. The browser fills those traces from the trajectory store
-and moves them frame by frame (assets/animation.js), so the surface is sent once and never
-redrawn when only the paths change.
+Each builder draws the surface and, per run, empty traces the browser fills from the
+trajectory store and moves frame by frame (assets/animation.js), tagged with
+`meta={"role": ..., "run": i}`:
+
+- "halo": a white (or, under a light colour, dark) underlay a little wider than the path;
+  every halo is drawn before every path, so paths stand out from the surface;
+- "path": the run's path (earlier runs drawn wider, so a later run passing over an
+  earlier one leaves its edges visible);
+- "head": the current position, with the run's short name written beside it;
+- "diverged": a ✕ (plane views) or ↑ (loss view) where the run left the plot or diverged,
+  shown once the animation reaches that step.
+
+The surface is sent once and never redrawn when only the paths change. The start point is
+also the editable circle `layout.shapes[0]` (name "start") of the contour figures: dragging
+it moves the start.
 
 The figures are the JSON plotly.js reads, written as dicts rather than `plotly.graph_objects`:
 graph objects validate and copy every number of a grid in Python (about 0.3 s for the views
@@ -26,17 +37,29 @@ from plotly.subplots import make_subplots
 from figures.payload import significant
 from figures.scaling import height_offset, log_floor, to_display
 from figures.theme import (
+    CONTOUR_LINE,
+    DIVERGED,
+    HALO,
+    INK,
     LOCAL_MINIMUM_MARKER,
     MINIMUM_MARKER,
     START_MARKER,
     SURFACE_COLORSCALE,
+    axis_style,
     base_layout,
+    head_symbol,
+    scale,
 )
 from landscapes import Surface
 
 Figure = dict  # {"data": [trace, ...], "layout": {...}}, as plotly.js reads it
 
 MAX_MARKERS = 250  # step markers drawn per path (evenly spread); the line has every step
+START_RADIUS = 0.022  # the start circle's radius, as a fraction of the domain's larger side
+# Where each run's short name sits around its moving point, by run index (so names of
+# runs at the same point spread out instead of stacking).
+LABEL_POSITIONS = ("top right", "bottom right", "top left", "bottom left")
+LOSS_LABEL_MARGIN = 130  # px right of the loss plot for the names at the curves' ends
 
 
 @dataclass(frozen=True)
@@ -50,10 +73,17 @@ class Grid:
 
 @dataclass(frozen=True)
 class RunStyle:
-    """How one run is drawn."""
+    """How one run is drawn: long label (legends, tables), colour, short name written at
+    its point ("Momentum"), and line dash (plotly's names)."""
 
     label: str
     color: str
+    name: str = ""
+    dash: str = "solid"
+
+    @property
+    def short(self) -> str:
+        return self.name or self.label
 
 
 def _text_numbers(values: np.ndarray, digits: int) -> list:
@@ -77,39 +107,92 @@ def _figure(data: list[dict], layout: dict) -> Figure:
     return {"data": data, "layout": {**layout, "template": _template()}}
 
 
-def _path_traces(runs: Sequence[RunStyle], three_d: bool = False, legend: bool = True) -> list[dict]:
-    """Empty path + head traces per run, filled by the browser."""
-    traces = []
-    for i, run in enumerate(runs):
-        common = dict(name=run.label, legendgroup=f"run{i}")
-        if three_d:
+def path_width(index: int, count: int, classroom: bool) -> float:
+    """Line width of run `index` of `count`: earlier runs wider (up to 4 px more, 6 in
+    classroom mode), so a later run drawn over an earlier one leaves its edges showing."""
+    s = scale(classroom)
+    extra = 6.0 if classroom else 4.0
+    step = min(extra / 2, extra / max(count - 1, 1))
+    return s.line + step * (count - 1 - index)
+
+
+def _path_traces(
+    runs: Sequence[RunStyle], classroom: bool, kind: str = "plane", legend: bool = True,
+    labels: bool = True, first: int = 0, count: int | None = None,
+) -> list[dict]:
+    """Empty halo, path, head and divergence traces per run, filled by the browser.
+
+    `kind`: "plane" (x, y), "loss" (loss against step) or "surface3d". `first`/`count`:
+    the runs' indices and how many there are in all (the panels draw one run per panel).
+    """
+    s = scale(classroom)
+    count = len(runs) if count is None else count
+    runs = list(enumerate(runs, start=first))
+    if kind == "surface3d":
+        traces = []
+        for i, run in runs:
+            common = dict(name=run.label, legendgroup=f"run{i}")
             traces.append(dict(
                 type="scatter3d", x=[], y=[], z=[], mode="lines",
-                line=dict(color=run.color, width=6), meta={"role": "path", "run": i}, **common,
+                line=dict(color=run.color, width=s.line * 2.4, dash=run.dash),
+                meta={"role": "path", "run": i}, **common,
             ))
             traces.append(dict(
-                type="scatter3d", x=[], y=[], z=[], mode="markers", showlegend=False,
-                hoverinfo="skip",
-                marker=dict(color=run.color, size=6, line=dict(color="white", width=2)),
+                type="scatter3d", x=[], y=[], z=[], mode="markers+text" if labels else "markers",
+                showlegend=False, hoverinfo="skip", text=[], textposition="top center",
+                textfont=dict(size=s.label, color=INK),
+                marker=dict(color=run.color, size=s.head * 0.55, symbol=head_symbol(run.dash),
+                            line=dict(color=HALO, width=2)),
                 meta={"role": "head", "run": i}, **common,
             ))
-            continue
-        traces.append(dict(
-            type="scatter", x=[], y=[], mode="lines+markers",
-            line=dict(color=run.color, width=2.5),
-            marker=dict(color=run.color, size=4, maxdisplayed=MAX_MARKERS),
-            meta={"role": "path", "run": i}, showlegend=legend, **common,
+        return traces
+
+    halos, paths, heads = [], [], []
+    for i, run in runs:
+        common = dict(name=run.label, legendgroup=f"run{i}", type="scatter", x=[], y=[])
+        width = path_width(i - first, count, classroom)
+        halos.append(dict(
+            mode="lines", line=dict(color=HALO, width=width + 2 * s.halo),
+            hoverinfo="skip", showlegend=False, meta={"role": "halo", "run": i}, **common,
         ))
-        traces.append(dict(
-            type="scatter", x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
-            marker=dict(color=run.color, size=13, line=dict(color="white", width=2.5)),
+        path = dict(
+            mode="lines" if kind == "loss" else "lines+markers",
+            line=dict(color=run.color, width=width if kind != "loss" else s.line, dash=run.dash),
+            meta={"role": "path", "run": i}, showlegend=legend, **common,
+        )
+        if kind != "loss":
+            path["marker"] = dict(color=run.color, size=s.marker, maxdisplayed=MAX_MARKERS)
+            path["hovertemplate"] = f"{run.short}<br>step %{{pointNumber}}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>"
+        else:
+            path["hovertemplate"] = f"{run.short}: %{{y:.4g}}<extra></extra>"
+        paths.append(path)
+        heads.append(dict(
+            mode="markers+text" if labels else "markers", showlegend=False, hoverinfo="skip",
+            text=[], textposition="middle right" if kind == "loss" else LABEL_POSITIONS[i % 4],
+            textfont=dict(size=s.label, color=run.color, weight=600, shadow="auto"),
+            cliponaxis=kind != "loss",
+            marker=dict(color=run.color, size=s.head, symbol=head_symbol(run.dash),
+                        line=dict(color=HALO, width=s.head_outline)),
             meta={"role": "head", "run": i}, **common,
         ))
-    return traces
+        heads.append(dict(
+            mode="markers+text", showlegend=False, text=[],
+            textposition="bottom center" if kind == "loss" else "top center",
+            textfont=dict(size=s.label, color=DIVERGED, weight=600, shadow="auto"),
+            cliponaxis=False,
+            marker=dict(
+                symbol="triangle-up" if kind == "loss" else "x", size=s.head + 2,
+                color=run.color, line=dict(color=DIVERGED if kind == "loss" else HALO, width=2),
+            ),
+            hovertemplate="%{text}<extra>" + run.short + "</extra>",
+            meta={"role": "diverged", "run": i}, **common,
+        ))
+    return halos + paths + heads
 
 
-def _minima_traces(surface: Surface, params: dict, legend: bool = True) -> list[dict]:
+def _minima_traces(surface: Surface, params: dict, legend: bool = True, classroom: bool = False) -> list[dict]:
     """Star markers at the global minima (filled) and known local minima (open)."""
+    grow = 6 if classroom else 0
     kinds = (
         (surface.minima(params), MINIMUM_MARKER, "global minimum", "minimum"),
         (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum", "local_minimum"),
@@ -117,14 +200,32 @@ def _minima_traces(surface: Surface, params: dict, legend: bool = True) -> list[
     return [
         dict(
             type="scatter", x=[float(m[0]) for m in points], y=[float(m[1]) for m in points],
-            mode="markers", marker=marker, name=name, showlegend=legend, meta={"role": role},
+            mode="markers", marker={**marker, "size": marker["size"] + grow}, name=name,
+            showlegend=legend, meta={"role": role},
+            hovertemplate=name + " (%{x:.4g}, %{y:.4g})<extra></extra>",
         )
         for points, marker, name, role in kinds
         if points
     ]
 
 
-def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> dict:
+def _colorbar(title: str, classroom: bool) -> dict:
+    """A colour bar as tall as the plot area (the y axis spans the whole height: `len` 1
+    of the paper) beside it; assets/animation.js moves it next to the x axis's end when the
+    square constraint narrows the plot."""
+    s = scale(classroom)
+    return dict(
+        title=dict(text=title, side="right", font=dict(size=s.title, color=INK)),
+        tickfont=dict(size=s.tick, color=INK),
+        thickness=20 if classroom else 14,
+        lenmode="fraction", len=1.0, y=0.5, yanchor="middle", yref="paper",
+        x=1.01, xanchor="left", xref="paper", outlinewidth=0,
+    )
+
+
+def _contour(surface: Surface, grid: Grid, showscale: bool, classroom: bool = False, **axes) -> dict:
+    """The surface as filled contours over the whole domain (so a click anywhere in it is
+    reported with its x, y)."""
     heights = _colour_heights(surface, grid)
     title = "log₁₀(f − f*)" if surface.log_scale else "f"
     return dict(
@@ -132,10 +233,34 @@ def _contour(surface: Surface, grid: Grid, showscale: bool, **axes) -> dict:
         x=_text_numbers(grid.xs, 5), y=_text_numbers(grid.ys, 5), z=_text_numbers(heights, 4),
         colorscale=SURFACE_COLORSCALE, ncontours=24, showscale=showscale,
         contours=dict(coloring="heatmap", showlines=True),
-        line=dict(width=0.6, color="rgba(60,80,110,0.35)"),
-        colorbar=dict(title=dict(text=title, side="right"), thickness=12),
-        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>",
+        line=dict(width=0.8 if classroom else 0.6, color=CONTOUR_LINE),
+        colorbar=_colorbar(title, classroom),
+        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra>click: start here</extra>",
         meta={"role": "surface"}, **axes,
+    )
+
+
+def plane_axes(domain, classroom: bool, x: str = "x", y: str = "y") -> tuple[dict, dict]:
+    """x and y axes fixed to the surface's domain, equal scales, each shrunk (never
+    stretched) to keep the plot square where the domain is."""
+    (x0, x1), (y0, y1) = domain
+    common = dict(autorange=False, constrain="domain", showgrid=False, zeroline=False,
+                  ticks="outside", ticklen=4, automargin=True)
+    return (
+        dict(range=[x0, x1], **axis_style("x", classroom), **common),
+        dict(range=[y0, y1], scaleanchor=x, scaleratio=1, **axis_style("y", classroom), **common),
+    )
+
+
+def start_shape(start: tuple, domain) -> dict:
+    """The start point as a circle the lecturer can drag (`edits.shapePosition`)."""
+    (x0, x1), (y0, y1) = domain
+    r = START_RADIUS * max(x1 - x0, y1 - y0)
+    sx, sy = float(start[0]), float(start[1])
+    return dict(
+        type="circle", name="start", editable=True, xref="x", yref="y",
+        x0=sx - r, x1=sx + r, y0=sy - r, y1=sy + r,
+        line=dict(color="#222", width=2.5), fillcolor="rgba(255,255,255,0.55)", layer="above",
     )
 
 
@@ -147,25 +272,21 @@ def contour_figure(
     start_trace = dict(
         type="scatter", x=[float(start[0])], y=[float(start[1])], mode="markers",
         marker=START_MARKER, name="start", meta={"role": "start"},
+        hovertemplate="start (%{x:.4g}, %{y:.4g})<br>drag the circle to move it<extra></extra>",
     )
-    (x0, x1), (y0, y1) = surface.domain
+    xaxis, yaxis = plane_axes(surface.domain, classroom)
     return _figure(
         [
-            _contour(surface, grid, showscale=colorbar),
-            *_minima_traces(surface, params),
+            _contour(surface, grid, showscale=colorbar, classroom=classroom),
+            *_minima_traces(surface, params, classroom=classroom),
             start_trace,
-            *_path_traces(runs),
+            *_path_traces(runs, classroom),
         ],
         dict(
-            **base_layout(clickmode="event", hovermode="closest", showlegend=False),
-            xaxis=dict(
-                range=[x0, x1], title=dict(text="x"), constrain="domain", showgrid=False,
-                zeroline=False,
-            ),
-            yaxis=dict(
-                range=[y0, y1], title=dict(text="y"), scaleanchor="x", scaleratio=1,
-                showgrid=False, zeroline=False,
-            ),
+            **base_layout(classroom, clickmode="event", hovermode="closest", showlegend=False,
+                          dragmode="pan"),
+            xaxis=xaxis, yaxis=yaxis,
+            shapes=[start_shape(start, surface.domain)],
         ),
     )
 
@@ -183,13 +304,18 @@ def surface3d_figure(
         meta={"role": "surface"},
     )
     ztitle = "log₁₀(f − f*)" if surface.log_scale else "f"
+    (x0, x1), (y0, y1) = surface.domain
+    z0, z1 = float(np.min(heights)), float(np.max(heights))
+    pad = 0.02 * (z1 - z0 or 1.0)
     return _figure(
-        [surface_trace, *_path_traces(runs, three_d=True)],
+        [surface_trace, *_path_traces(runs, classroom, kind="surface3d")],
         dict(
-            **base_layout(margin=dict(l=0, r=0, t=0, b=0), showlegend=False),
+            **base_layout(classroom, margin=dict(l=0, r=0, t=0, b=0), showlegend=False),
             scene=dict(
-                xaxis=dict(title=dict(text="x")), yaxis=dict(title=dict(text="y")),
-                zaxis=dict(title=dict(text=ztitle)),
+                xaxis=dict(range=[x0, x1], autorange=False, **axis_style("x", classroom)),
+                yaxis=dict(range=[y0, y1], autorange=False, **axis_style("y", classroom)),
+                zaxis=dict(range=[z0 - pad, z1 + pad], autorange=False,
+                           **axis_style(ztitle, classroom)),
                 aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.55),
                 camera=dict(eye=dict(x=-1.15, y=-1.25, z=0.8)),
                 domain=dict(x=[0, 1], y=[0, 1]),
@@ -199,36 +325,53 @@ def surface3d_figure(
 
 
 def loss_figure(surface: Surface, runs: Sequence[RunStyle], classroom: bool = False) -> Figure:
-    """Loss gap f − f* against step on a log axis (plain loss when unbounded below)."""
-    traces = _path_traces(runs)
-    for trace in traces:
-        trace["mode"] = "lines" if trace["meta"]["role"] == "path" else "markers"
+    """Loss gap f − f* against step on a log axis (plain loss when unbounded below).
+
+    Both ranges are set by the browser from the payload (`loss_range`: the runs that did
+    not diverge), never autoranged, so a diverging run's huge tail cannot flatten the
+    others: its curve leaves through the top edge, where a ↑ mark names its divergence.
+    In classroom mode each curve is labelled at its end instead of in a legend.
+    """
     bounded = surface.min_value is not None
+    log = bounded
+    traces = _path_traces(runs, classroom, kind="loss", legend=not classroom, labels=classroom)
+    s = scale(classroom)
     return _figure(
         traces,
         dict(
             **base_layout(
-                hovermode="x unified",
-                legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, font=dict(size=12)),
+                classroom,
+                hovermode="x unified" if not classroom else "closest",
+                showlegend=not classroom,
+                legend=dict(orientation="h", yanchor="top", y=-0.2, x=0,
+                            font=dict(size=s.font - 2)),
+                margin=dict(l=70 if classroom else 55, r=LOSS_LABEL_MARGIN if classroom else 20,
+                            t=30, b=60 if classroom else 45),
             ),
-            xaxis=dict(title=dict(text="step"), rangemode="tozero", showgrid=True, gridcolor="#eee"),
+            xaxis=dict(range=[0, 1], autorange=False, showgrid=True, gridcolor="#eee",
+                       automargin=True, **axis_style("step", classroom)),
             yaxis=dict(
-                title=dict(text="f − f*" if bounded else "f"),
-                type="log" if bounded else "linear",
-                showgrid=True, gridcolor="#eee", exponentformat="power",
+                type="log" if log else "linear", range=[-1, 1] if log else [0, 1], autorange=False,
+                showgrid=True, gridcolor="#eee", exponentformat="power", automargin=True,
+                **axis_style("f − f*" if bounded else "f", classroom),
             ),
+            shapes=[dict(
+                type="line", name="tolerance", xref="paper", x0=0, x1=1, yref="y", y0=0, y1=0,
+                line=dict(color="#6b7280", width=1.5, dash="dot"), visible=False,
+            )],
         ),
     )
 
 
 @functools.cache
-def _subplots(labels: tuple[str, ...], cols: int) -> dict:
+def _subplots(count: int, cols: int) -> dict:
     """The layout of a grid of panels (axes, titles) from plotly's make_subplots, which
     lays out no data and is cached by its arguments."""
-    rows = math.ceil(len(labels) / cols)
+    rows = math.ceil(count / cols)
     return make_subplots(
         rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
-        subplot_titles=list(labels), horizontal_spacing=0.03, vertical_spacing=0.08,
+        subplot_titles=[f"run {i + 1}" for i in range(count)],
+        horizontal_spacing=0.04, vertical_spacing=0.1,
     ).to_plotly_json()["layout"]
 
 
@@ -240,24 +383,36 @@ def _axis_ref(axis: str, panel: int) -> str:
 def panels_figure(
     surface: Surface, params: dict, grid: Grid, runs: Sequence[RunStyle], classroom: bool = False
 ) -> Figure:
-    """Small multiples: one contour panel per run on the same axes."""
-    labels = tuple(r.label for r in runs) or ("",)
-    cols = min(len(labels), 4)
-    subplots = _subplots(labels, cols)
-    contour = _contour(surface, grid, showscale=False)  # one grid, shared by every panel
+    """Small multiples: one contour panel per run on the same axes (titles: the runs'
+    labels, the short name in classroom mode)."""
+    count = max(len(runs), 1)
+    cols = min(count, 4)
+    subplots = _subplots(count, cols)
+    contour = _contour(surface, grid, showscale=False, classroom=classroom)  # one grid, shared
     data = []
     for i, run in enumerate(runs):
         axes = dict(xaxis=_axis_ref("x", i), yaxis=_axis_ref("y", i))
         data.append({**contour, **axes})
-        data += [{**t, **axes} for t in _minima_traces(surface, params, legend=False)]
-        for trace in _path_traces([run], legend=False):
-            data.append({**trace, **axes, "meta": {**trace["meta"], "run": i}, "legendgroup": f"run{i}"})
-    (x0, x1), (y0, y1) = surface.domain
-    axes = {
-        name: {**axis, "range": [x0, x1] if name.startswith("x") else [y0, y1],
-               "showgrid": False, "zeroline": False}
-        for name, axis in subplots.items()
-        if name.startswith(("xaxis", "yaxis"))
-    }
-    titles = [{**a, "font": {**a.get("font", {}), "size": 13}} for a in subplots.get("annotations", [])]
-    return _figure(data, {**subplots, **axes, "annotations": titles, **base_layout(showlegend=False)})
+        data += [{**t, **axes} for t in _minima_traces(surface, params, legend=False, classroom=classroom)]
+        for trace in _path_traces([run], classroom, legend=False, first=i, count=1):
+            data.append({**trace, **axes})
+    layout_axes = {}
+    for name in subplots:
+        if not name.startswith(("xaxis", "yaxis")):
+            continue
+        suffix = name[5:]
+        xaxis, yaxis = plane_axes(surface.domain, classroom, x=f"x{suffix}")
+        axis = xaxis if name.startswith("x") else yaxis
+        axis = {**axis, "title": {"text": ""}}
+        layout_axes[name] = {**subplots[name], **axis}
+    s = scale(classroom)
+    titles = [
+        {**a, "text": (run.short if classroom else run.label),
+         "font": {**a.get("font", {}), "size": s.title if classroom else 13, "color": run.color}}
+        for a, run in zip(subplots.get("annotations", []), runs)
+    ]
+    return _figure(
+        data,
+        {**subplots, **layout_axes, "annotations": titles,
+         **base_layout(classroom, showlegend=False, dragmode="pan")},
+    )
