@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from engine import Simulation, Trajectory
+from engine import Simulation, Trajectory, measures
 from landscapes import SURFACES
 
 
@@ -23,9 +23,8 @@ class RunSummary:
 
 
 def steps_to_tolerance(gap: np.ndarray, tolerance: float) -> int | None:
-    """The first step whose loss gap is within `tolerance`, or None if never."""
-    hits = np.flatnonzero(gap <= tolerance)
-    return int(hits[0]) if hits.size else None
+    """The first step whose loss gap is ≤ `tolerance`, or None if never (`engine.measures`)."""
+    return measures.steps_to_tolerance(gap, 0.0, tolerance)
 
 
 def summarize(sim: Simulation, trajectories: Sequence[Trajectory], tolerance: float):

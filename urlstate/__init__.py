@@ -8,7 +8,9 @@ from urlstate.presets import (
     PRESETS,
     Claim,
     Preset,
+    Verdict,
     check_claim,
+    evaluate,
     get_preset,
 )
 
@@ -23,8 +25,10 @@ __all__ = [
     "Claim",
     "Notice",
     "Preset",
+    "Verdict",
     "check_claim",
     "default_state",
+    "evaluate",
     "get_preset",
     "normalize",
     "parse_query",
