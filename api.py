@@ -17,7 +17,8 @@ from collections.abc import Iterator, Mapping
 
 import flask
 
-from engine import ConfigError, Trajectory, effective_batch_size, simulate
+from computation import compute
+from engine import ConfigError, Trajectory, effective_batch_size
 from urlstate import VERSION, AppState, parse_query_strict
 
 FORMATS = ("json", "csv")
@@ -123,7 +124,7 @@ def register_api(server: flask.Flask, presets: Mapping[str, AppState] | None = N
         try:
             output = _format()
             state = parse_query_strict(query, presets, reserved=frozenset({"format"}))
-            paths = simulate(state.simulation)
+            paths = list(compute(state).trajectories)
         except ConfigError as error:
             return _error(400, error.field, error.message)
         if output == "csv":

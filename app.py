@@ -60,11 +60,11 @@ def likely_simulations() -> list:
 
 def warm_up_page() -> None:
     """Compile what the default page needs and build its figures (after any fork)."""
-    from components.page import computation, figure_key, figures_for
-    from urlstate.presets import DEFAULT_PRESET
+    from computation import compute, figure_key, figures_for
+    from urlstate import parse_query
 
-    state = PRESET_STATES[DEFAULT_PRESET]
-    computation(state, with_internals=True)
+    state = parse_query("")[0]
+    compute(state, with_internals=True)
     figures_for(figure_key(state))
 
 

@@ -1,4 +1,5 @@
-"""Layout builders for the control panel: surface, start, steps, noise, and run cards."""
+"""Layout builders for the control panel: surface, start, steps and noise (run cards:
+components/run_card.py), and the inputs they share."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ import dash_mantine_components as dmc
 from dash import html
 
 from components import ids
-from components.forms import PageForm, RunForm
+from components.forms import PageForm
 from landscapes import SURFACES
-from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
-from urlstate import PALETTE
 
 
 @functools.lru_cache(maxsize=512)
@@ -24,14 +23,18 @@ def _mathml(latex: str) -> str:
 
 def math(latex: str, size: str = "sm") -> html.Div:
     """A formula as MathML, which browsers typeset natively (MathJax would add ~0.7 MB gzipped
-    to the first load). assets/mathml.js puts the markup in place; only the registries' own
-    LaTeX is ever converted, never user text."""
+    to the first load), one block per line (the registries write one assignment per line,
+    separated by `\\`), so that each line wraps alone on a narrow card. assets/mathml.js
+    puts the markup in place; only the registries' own LaTeX is ever converted, never user
+    text."""
+    lines = [line.strip() for line in latex.split(r"\\") if line.strip()]
     return html.Div(
-        className=f"formula formula-{size}", title=latex, **{"data-mathml": _mathml(latex)}
+        [html.Div(className="formula-line", **{"data-mathml": _mathml(line)}) for line in lines],
+        className=f"formula formula-{size}",
     )
 
 
-def _text_input(
+def text_input(
     id_: dict, label: str, value: object, hint: str = "", mode: str = "decimal"
 ) -> dmc.TextInput:
     """A debounced text input; `mode` is the on-screen keyboard ("text" when words are valid)."""
@@ -52,7 +55,7 @@ def param_input(id_: dict, param: Param, value: object) -> dmc.Switch | dmc.Text
     if param.kind == "bool":
         flag = {**id_, "type": f"{id_['type']}-flag"}
         return dmc.Switch(id=flag, label=label, checked=_truthy(value), size="sm", className="switch")
-    return _text_input(id_, label, value, f"{param.low:g} … {param.high:g}")
+    return text_input(id_, label, value, f"{param.low:g} … {param.high:g}")
 
 
 def surface_params(surface_name: str, values: dict) -> list:
@@ -81,9 +84,9 @@ def surface_section(form: PageForm) -> list:
         html.Div(surface_params(form.surface, form.surface_params), id=ids.SURFACE_PARAMS),
         dmc.SimpleGrid(
             [
-                _text_input(ids.field("start_x"), "start x", v["start_x"]),
-                _text_input(ids.field("start_y"), "start y", v["start_y"]),
-                _text_input(ids.field("steps"), "steps", v["steps"], "1 … 10,000"),
+                text_input(ids.field("start_x"), "start x", v["start_x"]),
+                text_input(ids.field("start_y"), "start y", v["start_y"]),
+                text_input(ids.field("steps"), "steps", v["steps"], "1 … 10,000"),
             ],
             cols=3, spacing="xs",
         ),
@@ -101,9 +104,9 @@ def noise_section(form: PageForm) -> list:
         ),
         dmc.SimpleGrid(
             [
-                _text_input(ids.field("batch"), "batch size B", v["batch"]),
-                _text_input(ids.field("sigma"), "noise σ", v["sigma"]),
-                _text_input(ids.field("seed"), "seed", v["seed"]),
+                text_input(ids.field("batch"), "batch size B", v["batch"]),
+                text_input(ids.field("sigma"), "noise σ", v["sigma"]),
+                text_input(ids.field("seed"), "seed", v["seed"]),
             ],
             cols=3, spacing="xs",
         ),
@@ -112,105 +115,5 @@ def noise_section(form: PageForm) -> list:
             "size (under its card's settings) replaces B for that run; all runs share the draws.",
             className="hint",
         ),
-        _text_input(ids.field("tol"), "tolerance for “steps to reach”", v["tol"]),
+        text_input(ids.field("tol"), "tolerance for “steps to reach”", v["tol"]),
     ]
-
-
-def _choice(run: int, name: str, label: str, options, value) -> dmc.Select:
-    return dmc.Select(
-        id=ids.run_choice(run, name), label=label, data=options, value=value,
-        allowDeselect=False, size="xs",
-    )
-
-
-def _action(run: int, action: str, icon: str, tip: str, disabled: bool = False):
-    return dmc.Tooltip(
-        dmc.ActionIcon(
-            icon, id=ids.run_action(run, action), variant="subtle", size="md",
-            disabled=disabled, **{"aria-label": tip},
-        ),
-        label=tip, withinPortal=True,
-    )
-
-
-def run_card(index: int, count: int, run: RunForm) -> dmc.Paper:
-    """One run: optimizer, its rule and hyperparameters, schedule, clipping, batch size, colour."""
-    spec = OPTIMIZERS[run.optimizer]
-    schedule = SCHEDULES[run.schedule]
-    values = run.values
-    field = lambda name: ids.run_field(index, run.optimizer, name)  # noqa: E731
-    color = str(values.get("color") or PALETTE[index % len(PALETTE)])
-    hyper = [param_input(field(p.name), p, values.get(p.name, p.default)) for p in spec.hyper]
-    schedule_inputs = [
-        param_input(field(p.name), p, values.get(p.name, p.default)) for p in schedule.params
-    ]
-    return dmc.Paper(
-        [
-            dmc.Group(
-                [
-                    html.Span(className="swatch", style={"background": color}),
-                    html.Strong(f"Run {index + 1}", className="run-title"),
-                    dmc.Group(
-                        [
-                            _action(index, "up", "↑", "Move up", disabled=index == 0),
-                            _action(index, "down", "↓", "Move down", disabled=index == count - 1),
-                            _action(index, "duplicate", "❐", "Duplicate"),
-                            _action(index, "remove", "✕", "Remove", disabled=count == 1),
-                        ],
-                        gap=0,
-                    ),
-                ],
-                justify="space-between",
-            ),
-            _choice(
-                index, "optimizer", "Optimizer",
-                [{"value": o.name, "label": o.title} for o in OPTIMIZERS.values()], run.optimizer,
-            ),
-            math(spec.latex),
-            html.P(spec.summary, className="hint"),
-            dmc.SimpleGrid(hyper, cols=2, spacing="xs"),
-            dmc.Accordion(
-                dmc.AccordionItem(
-                    [
-                        dmc.AccordionControl("Schedule, warmup, clipping, batch size, colour"),
-                        dmc.AccordionPanel(
-                            [
-                                _choice(
-                                    index, "schedule", "Learning-rate schedule",
-                                    [{"value": s.name, "label": s.title} for s in SCHEDULES.values()],
-                                    run.schedule,
-                                ),
-                                math(schedule.latex),
-                                dmc.SimpleGrid(
-                                    schedule_inputs
-                                    + [
-                                        _text_input(field("warmup"), "warmup steps", values.get("warmup", 0)),
-                                        _text_input(field("clip_norm"), "clip ‖g‖ at", values.get("clip_norm", ""), "empty: off"),
-                                        _text_input(field("clip_value"), "clip |gᵢ| at", values.get("clip_value", ""), "empty: off"),
-                                        _text_input(
-                                            field("batch"), "batch size", values.get("batch", ""),
-                                            "empty: the page's; or full", mode="text",
-                                        ),
-                                        dmc.ColorInput(
-                                            id=field("color"), label="colour", value=color, size="xs",
-                                            swatches=list(PALETTE), format="hex", withPicker=False,
-                                        ),
-                                    ],
-                                    cols=2, spacing="xs",
-                                ),
-                            ]
-                        ),
-                    ],
-                    value="more",
-                ),
-                variant="contained", chevronPosition="left",
-            ),
-        ],
-        className="run-card", withBorder=True, p="xs", radius="md",
-        style={"borderLeft": f"5px solid {color}"},
-    )
-
-
-def run_cards(runs: list[RunForm]) -> list:
-    """Every run card, in order."""
-    return [run_card(i, len(runs), run) for i, run in enumerate(runs)]

@@ -1,20 +1,22 @@
-"""Form values ⇄ page state, through the URL grammar (one validation path for both).
+"""Form values ⇄ page state.
 
-The controls hold raw text (what the user typed, kept even when invalid); a form is turned
-into a query string and read back by `urlstate.parse_query`, which fills defaults and
-names every field it had to ignore.
+The controls hold raw values (what the user typed, kept even when invalid). `state_to_form`
+gives the values that show a state; `form_to_draft` turns what the controls hold into a
+`urlstate.reader.Draft`, which the one reader of page states validates and repairs, exactly
+as it reads a link (no text round trip through the URL grammar).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
+from engine import Run
+from figures.theme import PALETTE
+from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
-from urlstate import PALETTE, AppState
+from urlstate import AppState
+from urlstate.reader import Draft, batch_text, boolean, color
 
-_UNSAFE = re.compile(r"[,()=&\s]")
 MAX_TEXT = 64  # no meaningful value is longer; a longer one stays invalid, and named, when cut
 # A run card's settings besides its hyperparameters, schedule and colour (form key = URL key;
 # `batch`, empty for the page's, is the run's batch size).
@@ -40,17 +42,75 @@ class PageForm:
     runs: list[RunForm]
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return _UNSAFE.sub("", str(value))[:MAX_TEXT]
+def _raw(value: object) -> object:
+    """A control's value as the reader takes it: numbers and booleans as they are, text cut
+    to `MAX_TEXT` characters (a longer one stays invalid, and is named)."""
+    if isinstance(value, (bool, int, float)) or value is None:
+        return value
+    return str(value).strip()[:MAX_TEXT]
 
 
-def _call(name: str, values: dict[str, object]) -> str:
-    inner = ",".join(f"{k}={_text(v)}" for k, v in values.items() if _text(v) != "")
-    return f"{name}({inner})" if inner else name
+def _optional(value: object) -> object:
+    """An optional setting: empty means off (None)."""
+    value = _raw(value)
+    return None if value in ("", None) else value
+
+
+def _schema_values(schema, values: dict) -> dict:
+    """`values` of the parameters in `schema`, switches read as booleans."""
+    kinds = {p.name: p.kind for p in schema}
+    return {
+        name: boolean(_raw(value)) if kinds[name] == "bool" else _raw(value)
+        for name, value in values.items()
+        if name in kinds
+    }
+
+
+def _run(run: RunForm) -> tuple[Run, str]:
+    """A run card's values as a raw run (unchecked) and its colour."""
+    spec, schedule = OPTIMIZERS.get(run.optimizer), SCHEDULES.get(run.schedule)
+    v = run.values
+    batch = _optional(v.get("batch"))
+    raw = Run(
+        run.optimizer,
+        _schema_values(spec.hyper if spec else (), v),
+        run.schedule,
+        _schema_values(schedule.params if schedule else (), v),
+        warmup=_optional(v.get("warmup")) or 0,
+        clip_norm=_optional(v.get("clip_norm")),
+        clip_value=_optional(v.get("clip_value")),
+        batch_size=None if batch is None else batch_text(batch),
+    )
+    try:
+        colour = color(v.get("color") or "")
+    except ValueError:
+        colour = ""
+    return raw, colour
+
+
+def form_to_draft(form: PageForm, base: AppState, preset: str | None = None) -> Draft:
+    """What the controls hold, over `base` (the preset's state or the default page)."""
+    v = form.values
+    draft = Draft.over(base, preset)
+    surface = SURFACES.get(form.surface)
+    draft.surface = form.surface
+    draft.surface_params = _schema_values(surface.params if surface else (), form.surface_params)
+    draft.start = (_raw(v.get("start_x")), _raw(v.get("start_y")))
+    draft.steps = _raw(v.get("steps"))
+    runs = [_run(run) for run in form.runs]
+    draft.runs = [run for run, _ in runs]
+    # A run's own colour only where it differs from the palette's for its place.
+    draft.colors = [c if c != PALETTE[i % len(PALETTE)] else "" for i, (_, c) in enumerate(runs)]
+    draft.origin = list(range(len(runs)))
+    draft.noise = {
+        "batch_size": _raw(v.get("batch")) if boolean(v.get("minibatch")) is True else None,
+        "sigma": _raw(v.get("sigma")),
+        "seed": _raw(v.get("seed")),
+    }
+    draft.presentation = {
+        key: v[key] for key in ("tol", "view", "classroom", "hide") if v.get(key) is not None
+    }
+    return draft
 
 
 def run_values(run, color: str) -> dict[str, object]:
@@ -88,38 +148,3 @@ def state_to_form(state: AppState) -> PageForm:
             for i, run in enumerate(sim.runs)
         ],
     )
-
-
-def _run_query(index: int, run: RunForm) -> str:
-    spec = OPTIMIZERS.get(run.optimizer)
-    schedule = SCHEDULES.get(run.schedule)
-    keep = {p.name for p in spec.hyper} if spec else set()
-    keep |= {p.name for p in schedule.params} if schedule else set()
-    keep |= set(RUN_OPTION_FIELDS)
-    values = {k: v for k, v in run.values.items() if k in keep}
-    if run.schedule != "constant":
-        values = {"schedule": run.schedule, **values}
-    color = str(run.values.get("color") or "").lstrip("#")
-    if color and color.upper() != PALETTE[index % len(PALETTE)].lstrip("#").upper():
-        values["color"] = color
-    return _call(run.optimizer, values)
-
-
-def form_to_query(form: PageForm) -> str:
-    """The query string the form describes (not yet validated)."""
-    v = form.values
-    pairs = [
-        ("v", "1"),
-        ("surface", _call(form.surface, form.surface_params)),
-        ("start", f"{_text(v.get('start_x', ''))},{_text(v.get('start_y', ''))}"),
-        ("steps", _text(v.get("steps", ""))),
-    ]
-    pairs += [("run", _run_query(i, run)) for i, run in enumerate(form.runs)]
-    if v.get("minibatch"):
-        pairs.append(("batch", _text(v.get("batch", ""))))
-    # σ and seed always: a run with its own batch size is noisy even on a full-batch page.
-    pairs += [("sigma", _text(v.get("sigma", ""))), ("seed", _text(v.get("seed", "")))]
-    pairs += [("tol", _text(v.get("tol", ""))), ("view", _text(v.get("view", "")))]
-    if v.get("classroom"):
-        pairs.append(("classroom", "1"))
-    return urlencode([(k, val) for k, val in pairs if val != ""], safe="(),=")

@@ -17,8 +17,10 @@ SURFACE = "surface"
 SURFACE_PARAMS = "surface-params"
 RENDERED_SURFACE = "rendered-surface"
 
-RUNS = "runs"
-ADD_RUN = "add-run"
+CLASSROOM_EXIT = "classroom-exit"
+CLASSROOM_STRIP = "classroom-strip"
+PLAYBACK = "playback"  # the moment a link opens on (step, play, speed), applied once
+VIEWS = "views"  # holds the tabs; its data-graphs attribute lists the graphs for the browser
 
 TRAJECTORIES = "trajectories"
 INTERNALS = "internals-store"
@@ -26,11 +28,7 @@ FIGURE_KEY = "figure-key"
 QUERY_SYNC = "query-sync"  # the canonical query the page shows (kept in the address bar)
 
 VIEW_TABS = "view-tabs"
-GRAPH_CONTOUR = "graph-contour"
-GRAPH_3D = "graph-3d"
-GRAPH_LOSS = "graph-loss"
-GRAPH_PANELS = "graph-panels"
-GRAPH_INTERNALS = "graph-internals"
+GRAPH_CONTOUR = "graph-contour"  # the plane clicks and drags move the start on
 INTERNALS_TABLE = "internals-table"
 SUMMARY = "summary"
 ANIMATION = "animation"
@@ -49,18 +47,3 @@ def field_flag(name: str) -> dict:
 def surface_param(surface: str, name: str) -> dict:
     """An input for one parameter of the surface currently shown."""
     return {"type": "surface-param", "surface": surface, "name": name}
-
-
-def run_field(run: int, optimizer: str, name: str) -> dict:
-    """An input for one setting of run `run` (a hyperparameter, schedule parameter, …)."""
-    return {"type": "run-field", "run": run, "optimizer": optimizer, "name": name}
-
-
-def run_choice(run: int, name: str) -> dict:
-    """A select that changes which inputs a run card has (optimizer, schedule)."""
-    return {"type": "run-choice", "run": run, "name": name}
-
-
-def run_action(run: int, action: str) -> dict:
-    """A button acting on run `run`: duplicate, remove, up, down."""
-    return {"type": "run-action", "run": run, "action": action}

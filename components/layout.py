@@ -6,9 +6,10 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from components import ids
-from components.controls import noise_section, run_cards, surface_section
+from components.controls import noise_section, surface_section
 from components.forms import state_to_form
-from components.views import animation_bar, view_tabs
+from components.run_card import ADD_RUN, RUNS, run_cards
+from components.views import animation_bar, classroom_strip, view_tabs
 from urlstate import default_state
 from urlstate.presets import PRESETS
 
@@ -27,8 +28,8 @@ def header() -> html.Header:
             ),
             dmc.Select(
                 id=ids.PRESET, data=presets, placeholder="Lecture presets…", searchable=True,
-                size="sm", className="preset-select", comboboxProps={"withinPortal": True},
-                **{"aria-label": "Lecture presets"},
+                clearable=True, size="sm", className="preset-select",
+                comboboxProps={"withinPortal": True}, **{"aria-label": "Lecture presets"},
             ),
             html.Div(
                 [
@@ -38,7 +39,10 @@ def header() -> html.Header:
                     ),
                     html.A("CSV", id=ids.EXPORT_CSV, href="#", download="optiscape.csv", className="action-link"),
                     html.A("JSON", id=ids.EXPORT_JSON, href="#", target="_blank", className="action-link"),
-                    html.A("Classroom mode", id=ids.CLASSROOM_LINK, href="#", className="action-link"),
+                    html.Button(
+                        "Classroom mode", id=ids.CLASSROOM_LINK, n_clicks=0,
+                        className="action-link classroom-enter",
+                    ),
                 ],
                 className="actions",
             ),
@@ -57,8 +61,8 @@ def control_panel() -> html.Aside:
             dmc.AccordionControl("Optimizers"),
             dmc.AccordionPanel(
                 [
-                    html.Div(id=ids.RUNS, className="runs"),
-                    dmc.Button("+ Add run", id=ids.ADD_RUN, variant="light", size="xs", fullWidth=True),
+                    html.Div(id=RUNS, className="runs"),
+                    dmc.Button("+ Add run", id=ADD_RUN, variant="light", size="xs", fullWidth=True),
                 ]
             ),
         ],
@@ -78,11 +82,9 @@ def main_area() -> html.Main:
     return html.Main(
         [
             html.Div(id=ids.PRESET_CAPTION, className="caption"),
+            html.Div(id=ids.CLASSROOM_STRIP, className="classroom-strip"),
             animation_bar(),
-            dcc.Loading(
-                view_tabs("contour"), delay_show=300, type="dot",
-                overlay_style={"visibility": "visible", "opacity": 0.75},
-            ),
+            view_tabs("contour"),
             html.Div(id=ids.SUMMARY, className="summary-wrap"),
         ],
         className="views",
@@ -98,6 +100,7 @@ def stores() -> list:
         dcc.Store(id=ids.FIGURE_KEY),
         dcc.Store(id=ids.QUERY_SYNC),
         dcc.Store(id=ids.RENDERED_SURFACE),
+        dcc.Store(id=ids.PLAYBACK),
     ]
 
 
@@ -122,4 +125,9 @@ def page() -> dmc.MantineProvider:
 def validation_layout() -> html.Div:
     """The page with every dynamically rendered control, so Dash can check callback ids."""
     form = state_to_form(default_state())
-    return html.Div([page(), *surface_section(form), *noise_section(form), *run_cards(form.runs)])
+    return html.Div(
+        [
+            page(), *surface_section(form), *noise_section(form), *run_cards(form.runs),
+            *classroom_strip(form),
+        ]
+    )

@@ -1,15 +1,28 @@
-"""Layout builders for the views: animation bar, tabs with the figures, summary table."""
+"""Layout builders for the views (from the view registry): animation bar, tabs with the
+figures, caption with the preset's claim, classroom strip, summary table, notices."""
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import json
+
 import dash_mantine_components as dmc
 from dash import dcc, html
 
 from components import ids
+from components.forms import PageForm
 from components.plain import node
+from components.run_card import run_slider, slider_params
+from engine import Run
+from figures.labels import short_labels
+from figures.registry import VIEWS, Graph, View
 from figures.summary import RunSummary, format_number
+from urlstate.claims import Verdict
+from urlstate.model import DEFAULT_SPEED, SPEEDS
+from urlstate.presets import Preset
+
+STRIP_RUNS = 4  # runs whose sliders the classroom strip shows
 
 GRAPH_CONFIG = {
     "displaylogo": False,
@@ -18,69 +31,90 @@ GRAPH_CONFIG = {
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],
 }
 
-# (view name, tab label, graphs in that tab): the lecture figure is contour and loss together.
-TABS = (
-    ("contour", "Contour & loss", (ids.GRAPH_CONTOUR, ids.GRAPH_LOSS)),
-    ("surface3d", "3D surface", (ids.GRAPH_3D,)),
-    ("panels", "Side by side", (ids.GRAPH_PANELS,)),
-)
 
 
-def _graph(graph_id: str, height: str) -> dcc.Graph:
+def _graph(graph: Graph) -> dcc.Graph:
+    config = GRAPH_CONFIG
+    if graph.kind == "plane":  # the start marker (a shape) can be dragged
+        config = {**GRAPH_CONFIG, "edits": {"shapePosition": True}}
     return dcc.Graph(
-        id=graph_id, config=GRAPH_CONFIG, style={"height": height}, className="view-graph",
+        id=graph.id, config=config, style={"height": graph.height}, className="view-graph",
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
 
 
 def animation_bar() -> html.Div:
     """Filled and driven by assets/animation.js: no server request while it plays."""
-    return html.Div(id=ids.ANIMATION, className="animation-bar", **{"aria-label": "animation"})
-
-
-def view_tabs(view: str) -> dmc.Tabs:
-    """One tab per view; every view follows the same animation frame."""
-    panels = [
-        dmc.TabsPanel(
-            html.Div([_graph(g, "min(66vh, 720px)") for g in graphs], className=f"tab-{value}"),
-            value=value,
-        )
-        for value, _, graphs in TABS
-    ]
-    panels.append(
-        dmc.TabsPanel(
-            html.Div(
-                [
-                    _graph(ids.GRAPH_INTERNALS, "min(60vh, 640px)"),
-                    html.Div(
-                        [
-                            html.P(
-                                "At the current step, per run: the gradient g, the step actually "
-                                "taken Δθ, the learning rate, and the optimizer's own state "
-                                "(velocity, moments, effective per-axis step size −Δθ/g). On the "
-                                "plot: grey arrows point along −g (fixed length), coloured arrows "
-                                "are the actual steps.",
-                                className="hint",
-                            ),
-                            html.Div(id=ids.INTERNALS_TABLE, className="internals-table"),
-                        ]
-                    ),
-                ],
-                className="tab-internals",
-            ),
-            value="internals",
-        )
+    return html.Div(
+        id=ids.ANIMATION, className="animation-bar", role="group",
+        **{"aria-label": "animation", "data-speeds": json.dumps(SPEEDS),
+           "data-speed": str(DEFAULT_SPEED)},
     )
-    return dmc.Tabs(
-        [
-            dmc.TabsList(
-                [dmc.TabsTab(label, value=value) for value, label, _ in TABS]
-                + [dmc.TabsTab("Internals", value="internals")]
+
+
+def _panel(view: View) -> dmc.TabsPanel:
+    body = [_graph(g) for g in view.graphs]
+    if "internals" in view.needs:
+        body = [
+            *body,
+            html.Div(
+                [html.P(view.hint, className="hint"), html.Div(id=ids.INTERNALS_TABLE, className="internals-table")]
             ),
-            *panels,
+        ]
+    return dmc.TabsPanel(html.Div(body, className=f"tab-{view.name}"), value=view.name)
+
+
+def view_tabs(view: str) -> html.Div:
+    """One tab per registered view; every view follows the same animation frame. The graphs
+    the browser fills, in the order the draw callback passes them, are in `data-graphs`."""
+    graphs = [
+        {"id": g.id, "kind": g.kind, "view": v.name} for v in VIEWS.values() for g in v.graphs
+    ]
+    tabs = dmc.Tabs(
+        [
+            dmc.TabsList([dmc.TabsTab(v.label, value=v.name) for v in VIEWS.values()]),
+            *[_panel(v) for v in VIEWS.values()],
         ],
         id=ids.VIEW_TABS, value=view, keepMounted=True, className="view-tabs",
     )
+    return html.Div(tabs, id=ids.VIEWS, **{"data-graphs": json.dumps(graphs)})
+
+
+def caption(preset: Preset | None, verdict: Verdict | None, edited: bool) -> list | None:
+    """A preset's caption, whether the runs were edited, and its claim on the current runs."""
+    if preset is None:
+        return None
+    lines = [html.Div(preset.caption, className="caption-text")]
+    if edited:
+        lines.append(html.Div(
+            "Edited: these runs differ from the preset's; its claim is checked on them below.",
+            className="caption-edited",
+        ))
+    if verdict is not None:
+        mark, kind = {True: ("✓ holds", "holds"), False: ("✗ does not hold", "fails")}.get(
+            verdict.holds, ("? cannot be checked", "unknown")
+        )
+        lines.append(html.Div(
+            [html.Strong(f"Claim {mark}: "), verdict.sentence],
+            className=f"claim claim-{kind}", role="status",
+        ))
+    return lines
+
+
+def classroom_strip(form: PageForm) -> list:
+    """The key controls of the current runs for projector mode: each run's learning rate and
+    main coefficient as sliders (they move the run cards' values), and the way out."""
+    names = short_labels([Run(r.optimizer) for r in form.runs])
+    sliders = [
+        run_slider(i, run.optimizer, p, run.values.get(p.name, p.default), "strip",
+                   f"{name} · {p.label or p.name}")
+        for i, (run, name) in enumerate(zip(form.runs[:STRIP_RUNS], names))
+        for p in slider_params(run.optimizer)
+    ]
+    return [
+        html.Div(sliders, className="strip-sliders"),
+        html.Button("Exit classroom mode ✕", id=ids.CLASSROOM_EXIT, className="classroom-exit", n_clicks=0),
+    ]
 
 
 def summary_table(
@@ -121,12 +155,13 @@ def summary_table(
     )
 
 
-def notices(items: Sequence[tuple[str, str]], title: str = "Some settings were ignored"):
-    """A visible list of what was ignored and why (nothing when all is well)."""
+def notices(items: Sequence, title: str = "Some settings were ignored"):
+    """A visible list of what was ignored and why, each named in the controls' words
+    (`Notice.label`, e.g. "Run 1 · learning rate η"); nothing when all is well."""
     if not items:
         return None
     return dmc.Alert(
-        html.Ul([html.Li([html.Code(field), f": {message}"]) for field, message in items]),
+        html.Ul([html.Li([html.Strong(n.label or n.field), f": {n.message}"]) for n in items]),
         title=title, color="orange", withCloseButton=True,
         className="notice",
     )

@@ -12,6 +12,7 @@ and `ctx.states_list` from the same props, so the arguments and the context alwa
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,12 +63,34 @@ def _flat(args: Sequence[Arg]) -> Iterator[Prop]:
         yield from ([arg] if isinstance(arg, Prop) else arg)
 
 
+def _grouped(arg: Arg, trigger: Prop | None) -> AttributeDict | list[AttributeDict]:
+    """One argument as `ctx.args_grouping` holds it (id, property, value, triggered)."""
+
+    def entry(p: Prop) -> AttributeDict:
+        triggered = trigger is not None and p.prop_id == trigger.prop_id
+        return AttributeDict(
+            id=p.id, id_str=stringify_id(p.id), property=p.property, value=p.value,
+            triggered=triggered,
+        )
+
+    return entry(arg) if isinstance(arg, Prop) else [entry(p) for p in arg]
+
+
 @contextmanager
-def dash_context(inputs: Sequence[Arg], states: Sequence[Arg] = (), trigger: Prop | None = None):
-    """`dash.ctx` as Dash's dispatcher sets it for one request (`trigger`: the changed prop)."""
+def dash_context(
+    inputs: Sequence[Arg], states: Sequence[Arg] = (), trigger: Prop | None = None,
+    names: Sequence[str] = (),
+):
+    """`dash.ctx` as Dash's dispatcher sets it for one request (`trigger`: the changed prop;
+    `names`: the callback's argument names, for `ctx.args_grouping`)."""
     values = {p.prop_id: p.value for p in _flat(inputs)}
+    args = [*inputs, *states]
     token = context_value.set(
         AttributeDict(
+            args_grouping=AttributeDict(
+                {name: _grouped(arg, trigger) for name, arg in zip(names, args)}
+            ),
+            using_args_grouping=bool(names),
             inputs_list=[_listed(a) for a in inputs],
             states_list=[_listed(a) for a in states],
             outputs_list=[],
@@ -87,7 +110,8 @@ def call(
     callback: Callable, inputs: Sequence[Arg], states: Sequence[Arg] = (), trigger: Prop | None = None
 ) -> Any:
     """`callback(*input values, *state values)` inside the matching `dash_context`."""
-    with dash_context(inputs, states, trigger):
+    names = list(inspect.signature(callback).parameters)
+    with dash_context(inputs, states, trigger, names):
         return callback(*(_value(a) for a in [*inputs, *states]))
 
 
