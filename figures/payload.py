@@ -133,8 +133,8 @@ def trajectory_payload(
             "text_color": text_color(style.color),
             "halo": halo_color(style.color),
             "dash": style.dash,
-            "x": xy[:, 0],
-            "y": xy[:, 1],
+            "x": np.ascontiguousarray(xy[:, 0]),  # orjson encodes contiguous arrays only
+            "y": np.ascontiguousarray(xy[:, 1]),
             "loss": significant(t.loss, 5),
             "diverged_at": t.diverged_at,
             **exit_of(xy, t.diverged_at, domain),

@@ -59,7 +59,7 @@ START_RADIUS = 0.022  # the start circle's radius, as a fraction of the domain's
 # Where each run's short name sits around its moving point, by run index (so names of
 # runs at the same point spread out instead of stacking).
 LABEL_POSITIONS = ("top right", "bottom right", "top left", "bottom left")
-LOSS_LABEL_MARGIN = 130  # px right of the loss plot for the names at the curves' ends
+LOSS_LABEL_MARGIN = 190  # px right of the loss plot for the names at the curves' ends
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ _SURFACES = (
     Surface(
         name="canyon",
         title="Canyon (ill-conditioned quadratic)",
-        latex=r"f = \tfrac12\,(u^2 + \kappa v^2),\ (u, v) = R_{\theta}(x, y)",
+        latex=r"f = \tfrac12\,(u^2 + \kappa v^2) \\ (u, v) = R_{\theta}(x, y)",
         fn=_canyon,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
         minima=fixed((0.0, 0.0)),
@@ -169,7 +169,7 @@ _SURFACES = (
     Surface(
         name="beale",
         title="Beale",
-        latex=r"f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
+        latex=r"f = (1.5 - x + xy)^2 \\ \quad + (2.25 - x + xy^2)^2 \\ \quad + (2.625 - x + xy^3)^2",
         fn=_beale,
         domain=((-4.5, 4.5), (-4.5, 4.5)),
         minima=fixed((3.0, 0.5)),
@@ -181,7 +181,7 @@ _SURFACES = (
     Surface(
         name="himmelblau",
         title="Himmelblau",
-        latex=r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        latex=r"f = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
         fn=_himmelblau,
         domain=((-5.0, 5.0), (-5.0, 5.0)),
         minima=fixed(
@@ -198,7 +198,7 @@ _SURFACES = (
     Surface(
         name="rastrigin",
         title="Rastrigin",
-        latex=r"f(x, y) = 2A + \sum_{i} \left(x_i^2 - A \cos(2\pi x_i)\right)",
+        latex=r"f = 2A + \sum_{i} \left(x_i^2 - A \cos(2\pi x_i)\right)",
         fn=_rastrigin,
         domain=((-5.12, 5.12), (-5.12, 5.12)),
         minima=fixed((0.0, 0.0)),
@@ -210,7 +210,7 @@ _SURFACES = (
     Surface(
         name="ackley",
         title="Ackley",
-        latex=r"f = -a\, e^{-b \sqrt{(x^2 + y^2)/2}} - e^{(\cos cx + \cos cy)/2} + a + e",
+        latex=r"f = -a\, e^{-b \sqrt{(x^2 + y^2)/2}} \\ \quad - e^{(\cos cx + \cos cy)/2} + a + e",
         fn=_ackley,
         domain=((-5.0, 5.0), (-5.0, 5.0)),
         minima=fixed((0.0, 0.0)),
@@ -226,7 +226,7 @@ _SURFACES = (
     Surface(
         name="booth",
         title="Booth",
-        latex=r"f(x, y) = (x + 2y - 7)^2 + (2x + y - 5)^2",
+        latex=r"f = (x + 2y - 7)^2 + (2x + y - 5)^2",
         fn=_booth,
         domain=((-10.0, 10.0), (-10.0, 10.0)),
         minima=fixed((1.0, 3.0)),
@@ -239,8 +239,9 @@ _SURFACES = (
         name="goldstein_price",
         title="Goldstein-Price",
         latex=(
-            r"f = \left[1 + (x + y + 1)^2 (19 - 14x + 3x^2 - 14y + 6xy + 3y^2)\right]"
-            r"\left[30 + (2x - 3y)^2 (18 - 32x + 12x^2 + 48y - 36xy + 27y^2)\right]"
+            r"f = [1 + (x + y + 1)^2 A] \\ \quad \times [30 + (2x - 3y)^2 B] \\ "
+            r"A = 19 - 14x + 3x^2 - 14y \\ \quad + 6xy + 3y^2 \\ "
+            r"B = 18 - 32x + 12x^2 + 48y \\ \quad - 36xy + 27y^2"
         ),
         fn=_goldstein_price,
         domain=((-2.0, 2.0), (-2.0, 2.0)),
@@ -254,7 +255,7 @@ _SURFACES = (
     Surface(
         name="six_hump_camel",
         title="Six-hump camel",
-        latex=r"f = \left(4 - 2.1x^2 + \tfrac{x^4}{3}\right) x^2 + xy + (4y^2 - 4) y^2",
+        latex=r"f = \left(4 - 2.1x^2 + \tfrac{x^4}{3}\right) x^2 \\ \quad + xy + (4y^2 - 4)\, y^2",
         fn=_six_hump_camel,
         domain=((-2.0, 2.0), (-1.2, 1.2)),
         minima=fixed(
@@ -285,7 +286,7 @@ _SURFACES = (
     Surface(
         name="double_well",
         title="Double well",
-        latex=r"f(x, y) = (x + 1)^2 \left((x - 1)^2 + h\right) + y^2",
+        latex=r"f = (x + 1)^2 \left((x - 1)^2 + h\right) + y^2",
         fn=_double_well,
         domain=((-2.0, 2.0), (-1.5, 1.5)),
         minima=fixed((-1.0, 0.0)),

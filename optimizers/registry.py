@@ -39,10 +39,12 @@ BETA1 = Param("beta1", 0.9, 0.0, 0.9999, "β₁")
 BETA2 = Param("beta2", 0.999, 0.0, 0.99999, "β₂")
 ADAM_HYPER = (BETA1, BETA2, _eps(1e-8))
 
-# LaTeX fragments shared by the Adam family.
-_MOMENTS = r"m \leftarrow \beta_1 m + (1-\beta_1) g,\quad s \leftarrow \beta_2 s + (1-\beta_2) g^2"
-_HATS = r"\hat m = \frac{m}{1-\beta_1^t},\quad \hat s = \frac{s}{1-\beta_2^t}"
+# LaTeX fragments shared by the Adam family: one assignment per line, lines joined by `\\`
+# (the page renders each line as its own block, at most ~280 px wide at 16 px).
+_MOMENTS = r"m \leftarrow \beta_1 m + (1-\beta_1)\, g \\ s \leftarrow \beta_2 s + (1-\beta_2)\, g^2"
+_HATS = r"\hat m = m/(1-\beta_1^t),\ \ \hat s = s/(1-\beta_2^t)"
 _L2 = r"g \leftarrow \nabla f(\theta) + \lambda\theta"
+_ADAM_STEP = r"\theta \leftarrow \theta - \eta\, \hat m/(\sqrt{\hat s} + \epsilon)"
 
 
 def _l2(h: Hyper, *chain: optax.GradientTransformation) -> optax.GradientTransformation:
@@ -128,7 +130,7 @@ _OPTIMIZERS = (
     Optimizer(
         name="sgd",
         title="Gradient descent (SGD)",
-        latex=_L2 + r",\quad \theta \leftarrow \theta - \eta\, g",
+        latex=_L2 + r" \\ \theta \leftarrow \theta - \eta\, g",
         summary="Steps straight downhill, as far as the learning rate times the slope.",
         build=_sgd,
         hyper=(_lr(0.01), _weight_decay()),
@@ -136,7 +138,7 @@ _OPTIMIZERS = (
     Optimizer(
         name="momentum",
         title="Momentum (heavy ball)",
-        latex=_L2 + r",\quad v \leftarrow \mu v + g,\quad \theta \leftarrow \theta - \eta\, v",
+        latex=_L2 + r" \\ v \leftarrow \mu v + g \\ \theta \leftarrow \theta - \eta\, v",
         summary="Keeps a running velocity, so steps build up along the valley and cancel across it.",
         build=_momentum,
         hyper=(_lr(0.01), MOMENTUM, _weight_decay()),
@@ -146,7 +148,7 @@ _OPTIMIZERS = (
         name="nesterov",
         title="Nesterov momentum",
         latex=(
-            _L2 + r",\quad v \leftarrow \mu v + g,\quad "
+            _L2 + r" \\ v \leftarrow \mu v + g \\ "
             r"\theta \leftarrow \theta - \eta\,(g + \mu v)"
         ),
         summary="Momentum that looks one step ahead, so it brakes before overshooting.",
@@ -158,9 +160,9 @@ _OPTIMIZERS = (
         name="adagrad",
         title="AdaGrad",
         latex=(
-            _L2 + r",\quad s \leftarrow s + g^2,\quad "
-            r"\theta \leftarrow \theta - \frac{\eta}{1 + (t-1)\,\delta}\,"
-            r"\frac{g}{\sqrt{s} + \epsilon}"
+            _L2 + r" \\ s \leftarrow s + g^2 \\ "
+            r"\eta_t = \eta/(1 + (t-1)\,\delta) \\ "
+            r"\theta \leftarrow \theta - \eta_t\, g/(\sqrt{s} + \epsilon)"
         ),
         summary=(
             "Divides each axis's step by the root of all its squared slopes so far, "
@@ -179,11 +181,10 @@ _OPTIMIZERS = (
         name="rmsprop",
         title="RMSProp",
         latex=(
-            _L2 + r",\quad s \leftarrow \alpha s + (1-\alpha) g^2,\quad "
-            r"\bar g \leftarrow \alpha \bar g + (1-\alpha) g \text{ (centered)},\quad "
-            r"v \leftarrow \mu v + \frac{g}{\sqrt{s - \bar g^2} + \epsilon},\quad "
+            _L2 + r" \\ s \leftarrow \alpha s + (1-\alpha)\, g^2 \\ "
+            r"\bar g \leftarrow \alpha \bar g + (1-\alpha)\, g \text{ (else 0)} \\ "
+            r"v \leftarrow \mu v + g/(\sqrt{s - \bar g^2} + \epsilon) \\ "
             r"\theta \leftarrow \theta - \eta\, v"
-            r"\quad (\bar g = 0 \text{ unless centered})"
         ),
         summary=(
             "Divides each axis's step by the root of a running average of its squared slopes, "
@@ -204,9 +205,8 @@ _OPTIMIZERS = (
         name="adam",
         title="Adam",
         latex=(
-            _L2 + r",\quad " + _MOMENTS + r",\quad " + _HATS + r",\quad "
-            r"\theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat s} + \epsilon}"
-            r"\quad (\hat m = m,\ \hat s = s \text{ without bias correction})"
+            _L2 + r" \\ " + _MOMENTS + r" \\ " + _HATS + r" \\ " + _ADAM_STEP
+            + r" \\ \text{no bias correction: } \hat m = m,\ \hat s = s"
         ),
         summary="Momentum plus a per-axis step size scaled by the recent gradient size.",
         build=_adam,
@@ -222,9 +222,8 @@ _OPTIMIZERS = (
         name="adamw",
         title="AdamW",
         latex=(
-            _MOMENTS + r",\quad " + _HATS + r",\quad "
-            r"\theta \leftarrow \theta - \eta\left(\frac{\hat m}{\sqrt{\hat s} + \epsilon}"
-            r" + \lambda\theta\right)"
+            r"g = \nabla f(\theta) \\ \theta \leftarrow \theta - \eta\lambda\theta \\ "
+            + _MOMENTS + r" \\ " + _HATS + r" \\ " + _ADAM_STEP
         ),
         summary=(
             "Adam that shrinks the weights directly instead of adding the decay to the "
@@ -238,9 +237,8 @@ _OPTIMIZERS = (
         name="amsgrad",
         title="AMSGrad",
         latex=(
-            _L2 + r",\quad " + _MOMENTS + r",\quad s_{\max} \leftarrow \max(s_{\max}, s),\quad "
-            r"\theta \leftarrow \theta - \eta\, \frac{m / (1-\beta_1^t)}"
-            r"{\sqrt{s_{\max} / (1-\beta_2^t)} + \epsilon}"
+            _L2 + r" \\ " + _MOMENTS + r" \\ s_{\max} \leftarrow \max(s_{\max}, s) \\ "
+            r"\hat m = m/(1-\beta_1^t),\ \ \hat s = s_{\max}/(1-\beta_2^t) \\ " + _ADAM_STEP
         ),
         summary="Adam whose per-axis step size never grows back once the slopes calm down.",
         build=_amsgrad,
@@ -252,12 +250,11 @@ _OPTIMIZERS = (
         title="NAdam",
         latex=(
             _L2
-            + r",\quad \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right),\quad "
+            + r" \\ \mu_t = \beta_1\left(1 - \tfrac12\, 0.96^{t\psi}\right) \\ "
+            r"\Pi_t = \mu_1 \mu_2 \cdots \mu_t \\ "
             + _MOMENTS
-            + r",\quad \theta \leftarrow \theta - \eta\, \frac{"
-            r"\frac{1-\mu_t}{1-\prod_{i \le t}\mu_i}\, g"
-            r" + \frac{\mu_{t+1}}{1-\prod_{i \le t+1}\mu_i}\, m}"
-            r"{\sqrt{s / (1-\beta_2^t)} + \epsilon}"
+            + r" \\ \hat m = \frac{\mu_{t+1}\, m}{1-\Pi_{t+1}} + \frac{(1-\mu_t)\, g}{1-\Pi_t} \\ "
+            r"\hat s = s/(1-\beta_2^t) \\ " + _ADAM_STEP
         ),
         summary="Adam with Nesterov's look-ahead: the momentum step is taken from one step ahead.",
         build=_nadam,
@@ -273,9 +270,9 @@ _OPTIMIZERS = (
         name="adamax",
         title="Adamax",
         latex=(
-            _L2 + r",\quad m \leftarrow \beta_1 m + (1-\beta_1) g,\quad "
-            r"u \leftarrow \max(\beta_2 u,\ |g| + \epsilon),\quad "
-            r"\theta \leftarrow \theta - \frac{\eta}{1-\beta_1^t}\, \frac{m}{u}"
+            _L2 + r" \\ m \leftarrow \beta_1 m + (1-\beta_1)\, g \\ "
+            r"u \leftarrow \max(\beta_2 u,\ |g| + \epsilon) \\ "
+            r"\theta \leftarrow \theta - \eta\, m/\big((1-\beta_1^t)\, u\big)"
         ),
         summary="Adam that scales each axis by the largest recent slope instead of the average.",
         build=_adamax,
@@ -286,9 +283,9 @@ _OPTIMIZERS = (
         name="adadelta",
         title="Adadelta",
         latex=(
-            _L2 + r",\quad s \leftarrow \rho s + (1-\rho) g^2,\quad "
-            r"\Delta = \frac{\sqrt{d + \epsilon}}{\sqrt{s + \epsilon}}\, g,\quad "
-            r"d \leftarrow \rho d + (1-\rho) \Delta^2,\quad \theta \leftarrow \theta - \eta\, \Delta"
+            _L2 + r" \\ s \leftarrow \rho s + (1-\rho)\, g^2 \\ "
+            r"\Delta = g\, \sqrt{d + \epsilon}/\sqrt{s + \epsilon} \\ "
+            r"d \leftarrow \rho d + (1-\rho)\, \Delta^2 \\ \theta \leftarrow \theta - \eta\, \Delta"
         ),
         summary=(
             "Scales each axis's step by the ratio of recent step sizes to recent slopes, "
@@ -307,8 +304,8 @@ _OPTIMIZERS = (
         name="lion",
         title="Lion",
         latex=(
-            r"c = \operatorname{sign}\big(\beta_1 m + (1-\beta_1) g\big),\quad "
-            r"m \leftarrow \beta_2 m + (1-\beta_2) g,\quad "
+            r"g = \nabla f(\theta) \\ c = \operatorname{sign}\big(\beta_1 m + (1-\beta_1)\, g\big) \\ "
+            r"m \leftarrow \beta_2 m + (1-\beta_2)\, g \\ "
             r"\theta \leftarrow \theta - \eta\,(c + \lambda\theta)"
         ),
         summary="Moves every axis by the same amount, in the direction of a momentum's sign.",
@@ -324,7 +321,7 @@ _OPTIMIZERS = (
     Optimizer(
         name="newton",
         title="Newton's method (damped)",
-        latex=r"\theta \leftarrow \theta - \eta\,(H + \lambda I)^{-1} g,\quad H = \nabla^2 f(\theta)",
+        latex=r"H = \nabla^2 f(\theta) \\ \theta \leftarrow \theta - \eta\,(H + \lambda I)^{-1} g",
         summary=(
             "Uses the curvature to jump to the bottom of the local quadratic bowl, "
             "which is a saddle when the curvature is negative somewhere."

@@ -121,7 +121,7 @@ _SCHEDULES = (
     Schedule(
         "cosine",
         "Cosine annealing",
-        r"\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})(1 + \cos \pi t / T)",
+        r"\eta_t = \eta_{\min} + \tfrac12(\eta_0 - \eta_{\min})\, c_t \\ c_t = 1 + \cos(\pi t / T)",
         _cosine,
         (
             Param("eta_min_ratio", 0.0, 0.0, 1.0, "floor η_min/η₀"),
