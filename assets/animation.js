@@ -108,7 +108,9 @@
                  text: ["↑ diverged at step " + run.diverged_at] };
       }
     } else if (kind !== "surface3d" && run.mark && k >= run.mark_step) {
-      mark = { x: [run.mark[0]], y: [run.mark[1]], text: [run.mark_text] };
+      // the mark names the run (its name would sit on the mark's text otherwise)
+      mark = { x: [run.mark[0]], y: [run.mark[1]], text: [run.name + " " + run.mark_text] };
+      head.text = [""];
     }
     return { path: path, halo: path, head: head, diverged: mark };
   }

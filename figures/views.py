@@ -170,14 +170,14 @@ def _path_traces(
             mode="markers+text" if labels else "markers", showlegend=False, hoverinfo="skip",
             text=[], textposition="middle right" if kind == "loss" else LABEL_POSITIONS[i % 4],
             textfont=dict(size=s.label, color=run.color, weight=600, shadow="auto"),
-            cliponaxis=kind != "loss",
+            cliponaxis=False,  # a head is always inside the plot; its name may stick out
             marker=dict(color=run.color, size=s.head, symbol=head_symbol(run.dash),
                         line=dict(color=HALO, width=s.head_outline)),
             meta={"role": "head", "run": i}, **common,
         ))
         heads.append(dict(
             mode="markers+text", showlegend=False, text=[],
-            textposition="bottom center" if kind == "loss" else "top center",
+            textposition="bottom right" if kind == "loss" else "top center",
             textfont=dict(size=s.label, color=DIVERGED, weight=600, shadow="auto"),
             cliponaxis=False,
             marker=dict(
@@ -414,5 +414,6 @@ def panels_figure(
     return _figure(
         data,
         {**subplots, **layout_axes, "annotations": titles,
-         **base_layout(classroom, showlegend=False, dragmode="pan")},
+         **base_layout(classroom, showlegend=False, dragmode="pan",
+                       margin=dict(l=50, r=20, t=60 if classroom else 50, b=40))},
     )
