@@ -97,7 +97,8 @@
       }
     }
     const last = path.x.length - 1;
-    const head = { x: path.x.slice(last), y: path.y.slice(last), text: [run.name] };
+    // names beside the points, except where the arrows' own labels sit (the cards name runs)
+    const head = { x: path.x.slice(last), y: path.y.slice(last), text: [kind === "arrows" ? "" : run.name] };
     if (path.z) head.z = path.z.slice(last);
     let mark = { x: [], y: [], text: [] };
     if (kind === "loss") {
@@ -183,6 +184,16 @@
     return patch.build();
   }
 
+  /* Whether two payloads draw the same paths (only labels, colours or internals differ). */
+  function samePaths(a, b) {
+    if (!a || !b || a.runs.length !== b.runs.length || a.steps !== b.steps) return false;
+    return a.runs.every((r, i) => {
+      const q = b.runs[i], n = r.x.length;
+      return n === q.x.length && r.x[n - 1] === q.x[n - 1] && r.y[n - 1] === q.y[n - 1]
+        && r.x[0] === q.x[0] && r.y[0] === q.y[0];
+    });
+  }
+
   /* The last frame: every run's final position, or the step where it was marked. */
   function lastFrame(data) {
     let last = 0;
@@ -200,6 +211,7 @@
     const noUpdate = window.dash_clientside.no_update;
     figures = figures || [];
     if (!data || !data.runs) return figures.map(() => noUpdate);
+    const same = samePaths(state.data, data);
     state.data = data;
     state.internals = internals || null;
     state.last = lastFrame(data);
@@ -217,8 +229,11 @@
       state.f0 = state.frame; state.t0 = performance.now();
       action = "play";
       stopFast();
+    } else if (!same) {
+      state.frame = state.last;  // new paths: show them whole
     } else {
-      state.frame = state.last;  // otherwise: whole paths
+      state.frame = Math.min(state.frame, state.last);  // the same paths (internals added)
+      action = "frame";
     }
     updateBar();
     const list = graphs();
