@@ -40,6 +40,8 @@ class Param:
             number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{self.name} must be a number") from None
+        except OverflowError:  # an integer beyond float range
+            raise ValueError(f"{self.name} must be between {self.low:g} and {self.high:g}") from None
         if not math.isfinite(number):
             raise ValueError(f"{self.name} must be finite")
         if not self.low <= number <= self.high:

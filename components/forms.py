@@ -92,8 +92,9 @@ def form_to_draft(form: PageForm, base: AppState, preset: str | None = None) -> 
     """What the controls hold, over `base` (the preset's state or the default page)."""
     v = form.values
     draft = Draft.over(base, preset)
-    surface = SURFACES.get(form.surface)
-    draft.surface = form.surface
+    name = form.surface if isinstance(form.surface, str) else str(_raw(form.surface))
+    surface = SURFACES.get(name)
+    draft.surface = name
     draft.surface_params = _schema_values(surface.params if surface else (), form.surface_params)
     draft.start = (_raw(v.get("start_x")), _raw(v.get("start_y")))
     draft.steps = _raw(v.get("steps"))

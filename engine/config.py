@@ -96,6 +96,8 @@ def _finite(name: Path, value, low: float, high: float) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(name, "must be a number") from None
+    except OverflowError:  # an integer beyond float range
+        raise ConfigError(name, f"must be between {low:g} and {high:g}") from None
     if not math.isfinite(number):
         raise ConfigError(name, "must be finite")
     if not low <= number <= high:

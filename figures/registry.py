@@ -115,7 +115,7 @@ INTERNALS_HINT = (
     "At the current step, per run: the gradient g, the step actually taken Δθ, the learning "
     "rate, the optimizer's own state (velocity, moments) and the effective per-axis step "
     "size −Δθ/g. On the plot: grey arrows point along −g (fixed length), coloured arrows are "
-    "the actual steps."
+    "the actual steps (a step too small to see is drawn longer and labelled “Δθ ×N”)."
 )
 
 _VIEWS = (

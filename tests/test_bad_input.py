@@ -19,8 +19,8 @@ from dash.exceptions import PreventUpdate
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components import ids, page
-from components.forms import _text as form_text
+from components import ids, page, run_card
+from components.forms import _raw as form_raw
 from dash_context import Prop, call, controls, json_safe
 from engine.config import MAX_RUNS, MAX_STEPS
 from landscapes import SURFACES
@@ -82,9 +82,12 @@ def warm():
 def test_load_renders_valid_controls_whatever_the_link(search, preset, by_preset):
     inputs = [Prop(ids.URL, "search", search), Prop(ids.PRESET, "value", preset)]
     rendered = survives(page.load, inputs, trigger=inputs[by_preset])
+    if by_preset and preset not in PRESETS:  # a cleared or unknown choice changes nothing
+        assert rendered is None
+        return
     assert rendered is not None
     query, notice = collect(panel(rendered), view=rendered["view"], shell=rendered["shell"])
-    assert notice is None  # what the page shows is always valid as it stands
+    assert notice == ()  # what the page shows is always valid as it stands
     assert parse_query(query) == (parse_query(query)[0], ())
 
 
@@ -107,7 +110,7 @@ clicks = st.fixed_dictionaries({"points": st.lists(points, max_size=2) | junk}) 
 @given(clicks)
 def test_click_start_gives_finite_coordinates_or_nothing(data):
     prop = Prop(ids.GRAPH_CONTOUR, "clickData", data)
-    output = survives(page.click_start, [prop], trigger=prop)
+    output = survives(page.move_start, [prop, Prop(ids.GRAPH_CONTOUR, "relayoutData", data)], trigger=prop)
     if output is not None:
         assert all(math.isfinite(float(v)) for v in output)
 
@@ -158,7 +161,7 @@ def test_collect_names_or_accepts_every_typed_value(data):
         query, notice = collect(DEFAULT_PANEL, view=view, **with_choices)
     except PreventUpdate:
         return
-    json_safe((query, notice))
+    json_safe((query, page.notices(notice)))
     state, problems = parse_query(query)
     assert problems == () and to_query(state) == query
     named = notice_fields(notice)
@@ -168,8 +171,8 @@ def test_collect_names_or_accepts_every_typed_value(data):
         if key not in WATCHED or surface_changed or (key[1] == "sigma" and not minibatch):
             continue
         field, read = WATCHED[key]
-        text = form_text(value)
-        if text == "" or any(n.startswith(field) for n in named) or _accepted(text, read(state)):
+        text = str(form_raw(value))
+        if text in ("", "None") or any(n.startswith(field) for n in named) or _accepted(text, read(state)):
             continue
         raise AssertionError(f"{key}={value!r} silently became {read(state)!r}; notices {named}")
 
@@ -196,8 +199,8 @@ def test_edit_runs_keeps_between_one_and_the_cap(data):
     choices = [p.set(data.draw(junk | st.sampled_from([*OPTIMIZERS, *SCHEDULES]))) for p in found["run-choice"]]
     forged = Prop(
         data.draw(
-            st.builds(ids.run_action, st.integers(-3, MAX_RUNS + 3), st.sampled_from(ACTIONS) | st.text(max_size=5))
-            | st.builds(ids.run_choice, st.integers(-3, MAX_RUNS + 3), st.sampled_from(["optimizer", "schedule"]))
+            st.builds(run_card.action, st.integers(-3, MAX_RUNS + 3), st.sampled_from(ACTIONS) | st.text(max_size=5))
+            | st.builds(run_card.choice, st.integers(-3, MAX_RUNS + 3), st.sampled_from(["optimizer", "schedule"]))
         ),
         "n_clicks",
         data.draw(junk),
@@ -207,10 +210,10 @@ def test_edit_runs_keeps_between_one_and_the_cap(data):
         choices = [*choices, forged]
     else:
         actions = [*actions, forged]
-    add = Prop(ids.ADD_RUN, "n_clicks", data.draw(junk))
+    add = Prop(run_card.ADD_RUN, "n_clicks", data.draw(junk))
     trigger = data.draw(st.sampled_from([add, forged, *actions, *choices]))
     states = [junky(found["run-field"]), junky(found.get("run-field-flag", []))]
-    output = survives(page.edit_runs, [add, actions, choices], states, trigger)
+    output = survives(run_card.edit_runs, [add, actions, choices], states, trigger)
     if output is not None:
         assert 1 <= len(output) <= MAX_RUNS
 
@@ -228,7 +231,7 @@ def test_edit_runs_with_an_unknown_optimizer_or_schedule_does_nothing():
 def compute(query, key=None) -> dict:
     """What `update` sends for the state a query describes, JSON-checked (`key`: the page's)."""
     state, _ = parse_query(query if isinstance(query, str) else "")
-    output = page.outputs_for(state, to_query(state), key)
+    output = page.outputs_for(state, to_query(state), key, None)
     json_safe(output)
     return output
 
@@ -303,7 +306,7 @@ def test_parse_query_of_something_not_text_is_the_default_page(value):
 def test_canonical_query_is_a_fixed_point(query: str, preset: str):
     if preset:
         query = f"preset={preset}&{query}"
-    state, _ = parse_query(query, page.PRESET_STATES)
+    state, _ = parse_query(query)
     canonical = to_query(state)
     assert parse_query(canonical) == (state, ())
     assert to_query(parse_query(canonical)[0]) == canonical

@@ -10,8 +10,13 @@ from dash.exceptions import PreventUpdate
 import orjson
 import plotly.graph_objects as go
 
-from components import ids, page
-from dash_context import Prop, call, controls, json_safe, walk, walk_plain
+import inspect
+
+from dash import ctx
+
+from components import ids, page, run_card
+from computation import GRAPHS, figure_key
+from dash_context import Prop, call, controls, dash_context, json_safe, walk, walk_plain
 from engine.config import MAX_RUNS
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import PALETTE
@@ -53,7 +58,9 @@ def setting(props: list[Prop], value, **match) -> list[Prop]:
     return [p.set(value) if p in hits else p for p in props]
 
 
-def update_args(tree, view="contour", shell="shell", shown=None, key=None, **changes) -> tuple:
+def update_args(
+    tree, view="contour", shell="shell", shown=None, key=None, preset=None, **changes
+) -> tuple:
     """`page.update`'s inputs and states for the controls in `tree` (`changes`: id type →
     props to use instead; `shown`, `key`: the query and figure key the page shows)."""
     found = {**controls(tree), **changes}
@@ -64,21 +71,27 @@ def update_args(tree, view="contour", shell="shell", shown=None, key=None, **cha
         found["run-field"],
         found.get("run-field-flag", []),
         Prop(ids.VIEW_TABS, "value", view),
+        Prop(ids.SHELL, "className", shell),
+        Prop(ids.PRESET, "value", preset),
     ]
     states = [
         found["run-choice"],
-        Prop(ids.SHELL, "className", shell),
         Prop(ids.QUERY_SYNC, "data", shown),
         Prop(ids.FIGURE_KEY, "data", key),
+        Prop(ids.PLAYBACK, "data", None),
     ]
     return inputs, states, inputs[0][0]
 
 
-def collect(tree, view: str = "contour", shell: str = "shell", **changes) -> tuple[str, object]:
-    """The canonical query and the notice `page.update` reads off the controls in `tree`."""
-    inputs, states, trigger = update_args(tree, view, shell, **changes)
-    state, problems = call(page.read_controls, inputs, states[:2], trigger)
-    return to_query(state), page.notices([(n.field, n.message) for n in problems])
+def collect(
+    tree, view: str = "contour", shell: str = "shell", preset=None, shown=None, **changes
+) -> tuple[str, object]:
+    """The canonical query and the notices `page.update` reads off the controls in `tree`."""
+    inputs, states, trigger = update_args(tree, view, shell, preset=preset, shown=shown, **changes)
+    names = list(inspect.signature(page.update).parameters)
+    with dash_context(inputs, states, trigger, names):
+        state, problems = page.read_controls(ctx.args_grouping, preset, shown)
+    return to_query(state), problems
 
 
 def update(tree, **args) -> dict:
@@ -91,15 +104,15 @@ def edit(cards, add=None, action: tuple | None = None, choice: tuple | None = No
     `choice` (run, name, value)."""
     found = controls(cards)
     actions, choices = found["run-action"], found["run-choice"]
-    trigger = add_prop = Prop(ids.ADD_RUN, "n_clicks", add)
+    trigger = add_prop = Prop(run_card.ADD_RUN, "n_clicks", add)
     if action:
         actions = setting(actions, 1, run=action[0], action=action[1])
-        trigger = next(p for p in actions if p.id == ids.run_action(*action))
+        trigger = next(p for p in actions if p.id == run_card.action(*action))
     if choice:
         choices = setting(choices, choice[2], run=choice[0], name=choice[1])
-        trigger = next(p for p in choices if p.id == ids.run_choice(*choice[:2]))
+        trigger = next(p for p in choices if p.id == run_card.choice(*choice[:2]))
     states = [found["run-field"], found.get("run-field-flag", [])]
-    return call(page.edit_runs, [add_prop, actions, choices], states, trigger=trigger)
+    return call(run_card.edit_runs, [add_prop, actions, choices], states, trigger=trigger)
 
 
 def runs_of(cards) -> list[tuple[str, str]]:
@@ -114,9 +127,14 @@ def values_of(cards, run: int) -> dict:
     return {p.id["name"]: p.value for p in controls(cards)["run-field"] if p.id["run"] == run}
 
 
-def notice_fields(notice) -> list[str]:
-    """The field names a notice lists (its <code> items)."""
-    return [c.children for c in walk(notice) if isinstance(c, html.Code)]
+def notice_fields(notices) -> list[str]:
+    """The paths (as links name them) of what was replaced."""
+    return [n.field for n in notices]
+
+
+def notice_labels(notice) -> list[str]:
+    """The controls a rendered notice names (its <strong> items)."""
+    return [c.children for c in walk(notice) if isinstance(c, html.Strong)]
 
 
 def default_cards() -> list:
@@ -128,7 +146,7 @@ def default_cards() -> list:
 
 def test_load_from_a_good_link_shows_its_values():
     rendered = load("?" + RICH)
-    assert rendered["notice"] is None and rendered["caption"] is None
+    assert rendered["notice"] is None and rendered["preset"] is None
     assert (rendered["rendered"], rendered["view"], rendered["shell"]) == (
         "rosenbrock", "panels", "shell classroom",
     )
@@ -151,8 +169,8 @@ def test_load_from_a_good_link_shows_its_values():
 def test_load_from_a_garbage_link_shows_defaults_and_names_what_was_ignored():
     rendered, default = load("?" + GARBAGE), load("")
     assert default["notice"] is None
-    assert set(notice_fields(rendered["notice"])) >= {
-        "steps", "runs[0].optimizer", "surface", "view", "what",
+    assert set(notice_labels(rendered["notice"])) >= {
+        "steps", "Run 1 · optimizer", "Loss surface", "view", "what",
     }
     assert controls(panel(rendered)) == controls(panel(default))
     assert (rendered["rendered"], rendered["view"]) == (default["rendered"], default["view"])
@@ -164,7 +182,7 @@ def test_load_from_a_preset(name: str):
     preset = PRESETS[name]
     chosen = load("?" + RICH, name, by_preset=True)
     linked = load(f"?v=1&preset={name}")
-    assert chosen["caption"] == linked["caption"] == preset.caption
+    assert chosen["preset"] == linked["preset"] == name
     assert chosen["notice"] is None and linked["notice"] is None
     expected = [(r.optimizer, r.schedule) for r in preset.state.simulation.runs]
     assert runs_of(chosen["runs"]) == runs_of(linked["runs"]) == expected
@@ -172,9 +190,12 @@ def test_load_from_a_preset(name: str):
     assert controls(panel(chosen)) == controls(panel(linked))
 
 
-def test_unknown_preset_from_the_select_reads_the_link():
-    rendered = load("?" + RICH, "no-such-preset", by_preset=True)
-    assert rendered["caption"] is None and rendered["rendered"] == "rosenbrock"
+def test_an_unknown_or_cleared_preset_from_the_select_changes_nothing():
+    for value in ("no-such-preset", None):
+        with pytest.raises(PreventUpdate):
+            load("?" + RICH, value, by_preset=True)
+    rendered = load("?" + RICH)
+    assert rendered["preset"] is None and rendered["rendered"] == "rosenbrock"
 
 
 # --- collect -----------------------------------------------------------------------------
@@ -185,10 +206,12 @@ ROUND_TRIP = ["", RICH.replace("&classroom=1", ""), *(f"v=1&preset={name}" for n
 
 @pytest.mark.parametrize("query", ROUND_TRIP)
 def test_collect_turns_the_controls_back_into_the_canonical_query(query: str):
-    state, _ = parse_query(query, page.PRESET_STATES)
-    view = state.view
-    collected, notice = collect(panel(load("?" + query)), view=view)
-    assert notice is None
+    state, _ = parse_query(query)
+    rendered = load("?" + query)
+    collected, notice = collect(
+        panel(rendered), view=state.view, shell=rendered["shell"], preset=rendered["preset"]
+    )
+    assert notice == ()
     assert collected == to_query(state)
     assert parse_query(collected) == (state, ())
 
@@ -198,7 +221,7 @@ def test_run_batch_sizes_show_in_their_cards_and_survive_edits():
     rendered = load("?" + query)
     assert [values_of(rendered["runs"], i)["batch"] for i in range(3)] == ["full", "16", ""]
     collected, notice = collect(panel(rendered))
-    assert notice is None and collected == to_query(parse_query(query)[0])  # σ kept, page full
+    assert notice == () and collected == to_query(parse_query(query)[0])  # σ kept, page full
     switched = edit(rendered["runs"], choice=(1, "optimizer", "adam"))
     assert values_of(switched, 1)["batch"] == "16"
     copied = edit(rendered["runs"], action=(0, "duplicate"))
@@ -220,37 +243,50 @@ LR_DEFAULT = OPTIMIZERS["sgd"].defaults()["lr"]
     "type_, match, text, field, read, default",
     [
         ("run-field", {"run": 0, "name": "lr"}, "abc", "runs[0].lr", lambda s: s.runs[0].hyper["lr"], LR_DEFAULT),
+        ("run-field", {"run": 0, "name": "lr"}, "50", "runs[0].lr", lambda s: s.runs[0].hyper["lr"], LR_DEFAULT),
         ("field", {"name": "steps"}, "99999", "steps", lambda s: s.steps, BASE.simulation.steps),
-        ("field", {"name": "start_x"}, "nan", "start.x", lambda s: s.start, BASE.simulation.start),
+        ("field", {"name": "start_x"}, "nan", "start.x", lambda s: s.start, (-1.8, 0.6)),
         ("field", {"name": "sigma"}, "-1", "noise.sigma", lambda s: s.noise.sigma, BASE.simulation.noise.sigma),
         ("field", {"name": "batch"}, "1.5", "noise.batch_size", lambda s: s.noise.batch_size, None),
         ("run-field", {"run": 1, "name": "batch"}, "half", "runs[1].batch_size", lambda s: s.runs[1].batch_size, None),
         (
             "surface-param", {"name": "kappa"}, "1e999", "surface_params.kappa",
-            lambda s: s.surface_params["kappa"], BASE.simulation.surface_params["kappa"],
+            lambda s: s.surface_params["kappa"], 20.0,
         ),
     ],
 )
-def test_an_invalid_typed_value_is_named_and_replaced_by_its_default(
+def test_an_invalid_typed_value_is_named_and_keeps_the_value_shown(
     type_, match, text, field, read, default
 ):
-    tree = panel(load("?v=1&batch=4&sigma=2"))
-    query, notice = collect(tree, **{type_: setting(controls(tree)[type_], text, **match)})
-    assert notice_fields(notice) == [field]
-    assert read(parse_query(query)[0].simulation) == default
-    json_safe(notice)
+    link = "v=1&batch=4&sigma=2&run=sgd(lr=0.03)&run=sgd(batch=8)&surface=canyon(kappa=30)&steps=77&start=1,1"
+    tree = panel(load("?" + link))
+    shown = parse_query(link)[0]
+    edited = {type_: setting(controls(tree)[type_], text, **match)}
+    query, notices = collect(tree, shown=to_query(shown), **edited)
+    assert notice_fields(notices) == [field]
+    assert read(parse_query(query)[0].simulation) == read(shown.simulation)  # the previous value
+    assert "kept" in notices[0].message
+    _, fresh = collect(tree, **edited)  # nothing shown yet: the registry's or page's default
+    assert read(parse_query(collect(tree, **edited)[0])[0].simulation) == default
+    json_safe(page.notices(notices))
 
 
 def test_an_invalid_tolerance_is_named_and_replaced_by_its_default():
     tree = panel(load("?v=1&tol=0.01"))
-    query, notice = collect(tree, field=setting(controls(tree)["field"], "0", name="tol"))
-    assert notice_fields(notice) == ["tol"]
+    query, notices = collect(tree, field=setting(controls(tree)["field"], "0", name="tol"))
+    assert notice_fields(notices) == ["tol"]
     assert parse_query(query)[0].tolerance == BASE.tolerance
 
 
 def test_update_without_fields_does_nothing():
-    inputs = [[], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour")]
-    states = [[], Prop(ids.SHELL, "className", "shell"), Prop(ids.QUERY_SYNC, "data", None), Prop(ids.FIGURE_KEY, "data", None)]
+    inputs = [
+        [], [], [], [], [], Prop(ids.VIEW_TABS, "value", "contour"),
+        Prop(ids.SHELL, "className", "shell"), Prop(ids.PRESET, "value", None),
+    ]
+    states = [
+        [], Prop(ids.QUERY_SYNC, "data", None), Prop(ids.FIGURE_KEY, "data", None),
+        Prop(ids.PLAYBACK, "data", None),
+    ]
     with pytest.raises(PreventUpdate):
         call(page.update, inputs, states)
 
@@ -259,10 +295,13 @@ def test_update_computes_what_the_controls_describe():
     tree = panel(load("?v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)&run=adam"))
     tree_with_typo = setting(controls(tree)["run-field"], "0.002x", run=0, name="lr")
     out = update(tree, **{"run-field": tree_with_typo})
-    query, notice = collect(tree, **{"run-field": tree_with_typo})
-    assert out["sync"] == query and notice_fields(out["notice"]) == notice_fields(notice) == ["runs[0].lr"]
+    query, notices = collect(tree, **{"run-field": tree_with_typo})
+    assert out["sync"] == query and notice_fields(notices) == ["runs[0].lr"]
+    assert notice_labels(out["notice"]) == ["Run 1 · learning rate η"]
+    marks = dict(zip([(p.id["run"], p.id["name"]) for p in tree_with_typo], out["run_errors"]))
+    assert marks[(0, "lr")] and all(m is None for k, m in marks.items() if k != (0, "lr"))
     assert [run["label"].split()[0] for run in out["trajectories"]["runs"]] == ["Gradient", "Adam"]
-    assert out["trajectories"]["steps"] == 60 and go.Figure(out["contour"]).data
+    assert out["trajectories"]["steps"] == 60 and go.Figure(out["figures"][0]).data
     json_safe(out)
 
 
@@ -272,11 +311,13 @@ def test_update_sends_only_the_notice_while_the_canonical_query_is_the_one_shown
     typed = setting(controls(tree)["run-field"], "0.0010", run=0, name="lr")  # the same number
     again = update(tree, shown=first["sync"], key=first["key"], **{"run-field": typed})
     assert again["notice"] is None
-    assert all(again[name] is no_update for name in page.UPDATE_OUTPUTS if name != "notice")
+    marks = ("notice", "field_errors", "run_errors", "surface_errors", "figures")
+    assert all(again[name] is no_update for name in page.UPDATE_OUTPUTS if name not in marks)
+    assert all(f is no_update for f in again["figures"])
     changed = setting(controls(tree)["run-field"], "0.002", run=0, name="lr")
     after = update(tree, shown=first["sync"], key=first["key"], **{"run-field": changed})
     assert after["sync"] == first["sync"].replace("0.001", "0.002")
-    assert after["contour"] is no_update  # same surface and run count: figures kept
+    assert all(f is no_update for f in after["figures"])  # same surface and run count: figures kept
 
 
 # --- edit_runs ---------------------------------------------------------------------------
@@ -350,11 +391,11 @@ def test_no_change_does_nothing(kwargs: dict):
     cards = default_cards()
     if "action" in kwargs:  # re-rendered buttons report n_clicks None: not a click
         found = controls(cards)
-        trigger = next(p for p in found["run-action"] if p.id == ids.run_action(1, "remove"))
-        inputs = [Prop(ids.ADD_RUN, "n_clicks", None), found["run-action"], found["run-choice"]]
+        trigger = next(p for p in found["run-action"] if p.id == run_card.action(1, "remove"))
+        inputs = [Prop(run_card.ADD_RUN, "n_clicks", None), found["run-action"], found["run-choice"]]
         states = [found["run-field"], found.get("run-field-flag", [])]
         with pytest.raises(PreventUpdate):
-            call(page.edit_runs, inputs, states, trigger=trigger)
+            call(run_card.edit_runs, inputs, states, trigger=trigger)
         return
     with pytest.raises(PreventUpdate):
         edit(cards, **kwargs)
@@ -375,10 +416,11 @@ def test_runs_stay_between_one_and_the_cap():
 def compute(query: str, key: str | None = None) -> dict:
     """What `page.update` sends for the state `query` describes (`key`: the page's)."""
     state, _ = parse_query(query)
-    return page.outputs_for(state, to_query(state), key)
+    out = page.outputs_for(state, to_query(state), key, None)
+    return {**out, **dict(zip(FIGURES, out["figures"]))}
 
 
-FIGURES = ("contour", "surface3d", "loss", "panels", "internals_graph")
+FIGURES = tuple(f"figure-{g.name}" for g in GRAPHS)
 
 
 def test_compute_returns_every_run_summary_and_exports():
@@ -394,7 +436,7 @@ def test_compute_returns_every_run_summary_and_exports():
     assert len(rows) == 1 + 3
     assert out["sync"] == query and out["json_"] == f"/api/trajectories?{query}"
     assert out["csv"] == f"/api/trajectories?{query}&format=csv"
-    assert out["key"] == page.figure_key(state) and out["internals"] is None
+    assert out["key"] == figure_key(state) and out["internals"] is None
     assert all(go.Figure(out[name]).data for name in FIGURES)  # valid figures, with traces
     json_safe(out)
 
@@ -403,7 +445,8 @@ def test_compute_responses_are_plain_data_that_orjson_encodes_directly():
     """Dash walks a whole response in Python when orjson refuses any part of it."""
     query = "v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)&run=adam&view=internals"
     for key in (None, "stale"):
-        out = {k: v for k, v in compute(query, key).items() if v is not no_update}
+        out = page.outputs_for(parse_query(query)[0], query, key, None)
+        out = {k: v for k, v in out.items() if v is not no_update}
         orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
@@ -436,7 +479,21 @@ def test_compute_sends_internals_for_the_internals_view():
 
 def click(data) -> tuple[str, str]:
     prop = Prop(ids.GRAPH_CONTOUR, "clickData", data)
-    return call(page.click_start, [prop], trigger=prop)
+    drag = Prop(ids.GRAPH_CONTOUR, "relayoutData", None)
+    return call(page.move_start, [prop, drag], trigger=prop)
+
+
+def drag(data) -> tuple[str, str]:
+    prop = Prop(ids.GRAPH_CONTOUR, "relayoutData", data)
+    return call(page.move_start, [Prop(ids.GRAPH_CONTOUR, "clickData", None), prop], trigger=prop)
+
+
+def test_dragging_the_start_marker_moves_the_start():
+    corners = {"shapes[0].x0": 0.4, "shapes[0].x1": 0.6, "shapes[0].y0": -1.3, "shapes[0].y1": -1.2}
+    assert drag(corners) == ("0.5", "-1.25")
+    for junk in (None, {}, {"xaxis.range[0]": 1}, {"shapes[0].x0": "a"}):
+        with pytest.raises(PreventUpdate):
+            drag(junk)
 
 
 def test_clicking_the_contour_moves_the_start():
