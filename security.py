@@ -25,6 +25,8 @@ JavaScript file rendered as a document can run nothing.
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Iterable, Mapping
 
 import dash
@@ -38,9 +40,23 @@ MAX_CONTENT_LENGTH = 1 << 20  # 1 MiB of request body, then 413
 # gunicorn.conf.py) so that the app's JSON 414 is what a client sees, not gunicorn's 400.
 MAX_QUERY_STRING = 6 << 10
 
+# Who may show the page in a frame. A lecturer embeds a figure in slides (an <iframe> in
+# reveal.js, Google Slides, PowerPoint online, a course site) from hosts nobody can list in
+# advance, and the page holds nothing a framing site could abuse: no login, cookies or
+# action with an effect beyond the viewer's own page (the state is the link). So any site
+# may frame the page by default; FRAME_ANCESTORS narrows it (e.g. "'self' https://lms.example.edu"
+# or "'none'"). The JSON API and other non-HTML responses are never framed.
+DEFAULT_FRAME_ANCESTORS = "*"
+
+
+def frame_ancestors() -> str:
+    """The page's frame-ancestors sources (the FRAME_ANCESTORS variable, else any site)."""
+    value = os.environ.get("FRAME_ANCESTORS", "").strip()
+    return value if value and all(c not in value for c in ";,\r\n") else DEFAULT_FRAME_ANCESTORS
+
+
 _STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -56,6 +72,7 @@ def content_security_policy(
     allow_eval: bool = False,
     report_uri: str | None = None,
     extra: Mapping[str, Iterable[str]] | None = None,
+    ancestors: str = DEFAULT_FRAME_ANCESTORS,
 ) -> str:
     """The policy for HTML pages, as one header value."""
     script_src = ["'self'", *script_hashes]
@@ -72,7 +89,7 @@ def content_security_policy(
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
+        "frame-ancestors": ancestors.split(),
     }
     for name, sources in (extra or {}).items():
         directives.setdefault(name, [])
@@ -99,7 +116,9 @@ def harden(
 ) -> None:
     """Add security headers to every response of `app` and enforce request limits.
 
-    - Content-Security-Policy (see the module docstring), X-Frame-Options DENY,
+    - Content-Security-Policy (see the module docstring) with the page's frame-ancestors
+      (`frame_ancestors()`: embeddable in slides by default; X-Frame-Options DENY on
+      everything else),
       X-Content-Type-Options nosniff, Referrer-Policy no-referrer and a few more.
     - A body larger than `max_content_length` bytes: 413 with a JSON error.
     - A query string longer than `max_query_string` bytes: 414 with a JSON error.
@@ -156,13 +175,18 @@ def harden(
             response.headers.setdefault(name, value)
         if "Content-Security-Policy" not in response.headers:
             if response.mimetype == "text/html":
+                ancestors = frame_ancestors()
                 policy = content_security_policy(
                     app.csp_hashes(),
                     allow_eval=allow_eval,
                     report_uri=report_uri,
                     extra=extra_csp,
+                    ancestors=ancestors,
                 )
+                if ancestors == "'none'":  # for browsers without CSP frame-ancestors
+                    response.headers.setdefault("X-Frame-Options", "DENY")
             else:
                 policy = _NON_HTML_CSP
+                response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers["Content-Security-Policy"] = policy
         return response
