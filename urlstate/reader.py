@@ -291,7 +291,8 @@ def _repair_run(
         kept = getattr(previous, key) if previous is not None else _OPTION_DEFAULTS[key]
         draft.runs[index] = replace(run, **{key: kept})
         if kept is not None:
-            action = f"kept {format_number(kept) if not isinstance(kept, str) else kept}"
+            verb = "kept" if previous is not None else "used"
+            action = f"{verb} {format_number(kept) if not isinstance(kept, str) else kept}"
         else:
             action = "no clipping" if key.startswith("clip") else "used the page's batch size"
         report(path, problem, action)
