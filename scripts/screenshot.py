@@ -1,12 +1,26 @@
-"""Take a screenshot of a running Optiscape page with headless Chromium (for looking at the UI).
+"""Screenshots of a running Optiscape page with headless Chromium (for looking at the UI).
 
-    python scripts/screenshot.py URL OUT.png [WIDTHxHEIGHT] [TAB-LABEL]
+One shot:
+
+    python scripts/screenshot.py URL OUT.png [WIDTHxHEIGHT] [TAB-LABEL] [--full]
+
+The shots in docs/screenshots/ (see docs/screenshots.md), all in one browser, against a
+page already running (`python app.py`, http://127.0.0.1:8050 by default):
+
+    python scripts/screenshot.py --docs [--base http://127.0.0.1:8050] [NAME ...]
+
+Each shot waits until the trajectories are drawn (`window.optiscape.state.data`, no
+computation in flight, the contour's paths present), then for the plots to settle.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
 import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -16,31 +30,140 @@ from selenium.webdriver.support.ui import WebDriverWait
 FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run",
+    "--no-first-run", "--hide-scrollbars",
+)
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+READY = """
+const o = window.optiscape;
+if (!(o && o.state && o.state.data && !o.state.busy)) return false;
+const gd = document.querySelector('#graph-contour .js-plotly-plot');
+return !!(gd && gd.data && gd.data.some(t => t.meta && t.meta.role === 'path' && t.x && t.x.length > 1));
+"""
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str  # file name without .png
+    path: str  # the page's path and query
+    size: tuple[int, int]  # the viewport, CSS pixels
+    tab: str = ""  # a view tab's label to select first
+    full: bool = False  # the whole page, not only the viewport
+    about: str = ""  # what it shows (docs/screenshots.md)
+
+
+SHOTS = (
+    Shot("default-1280", "/", (1280, 900), about="The default page (canyon race) on a laptop."),
+    Shot("default-1920", "/", (1920, 1080), about="The default page on a 1920×1080 projector."),
+    Shot(
+        "ravine-classroom-1920", "/?preset=ravine&classroom=1", (1920, 1080),
+        about="The ravine preset in classroom (projector) mode: large type, the strip of "
+        "sliders, the exit button.",
+    ),
+    Shot(
+        "internals-1280", "/", (1280, 900), tab="Internals",
+        about="The Internals tab: gradient and step arrows at each run's point, one card per run.",
+    ),
+    Shot(
+        "phone-360", "/", (360, 800), full=True,
+        about="The default page on a 360 px phone, the whole page from top to bottom.",
+    ),
 )
 
 
-def main(url: str, out: str, size: str = "1366x768", tab: str = "") -> None:
+def browser() -> webdriver.Chrome:
     options = Options()
     for flag in FLAGS:
         options.add_argument(flag)
-    width, height = size.split("x")
-    options.add_argument(f"--window-size={width},{height}")
-    driver = webdriver.Chrome(options=options)
-    try:
-        driver.get(url)
-        WebDriverWait(driver, 120).until(
-            lambda d: d.execute_script("return !!(window.optiscape && window.optiscape.state.data)")
+    return webdriver.Chrome(options=options)
+
+
+def set_viewport(driver, width: int, height: int) -> None:
+    """The viewport exactly (window chrome differs between headless modes)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def wait_until_drawn(driver, timeout: float = 120) -> None:
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(READY))
+
+
+def settle(driver, quiet: float = 0.8, timeout: float = 10) -> None:
+    """Until no plot has redrawn for `quiet` seconds (Plotly's `plotly_afterplot`)."""
+    driver.execute_script(
+        "window.__lastPlot = performance.now();"
+        "document.querySelectorAll('.js-plotly-plot').forEach(gd => gd.on && "
+        "gd.on('plotly_afterplot', () => { window.__lastPlot = performance.now(); }));"
+    )
+    end = time.time() + timeout
+    while time.time() < end:
+        idle = driver.execute_script("return performance.now() - window.__lastPlot;")
+        if idle >= quiet * 1000:
+            return
+        time.sleep(0.1)
+
+
+def capture(driver, out: Path, full: bool) -> None:
+    params: dict = {"format": "png"}
+    if full:
+        size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        params.update(
+            captureBeyondViewport=True,
+            clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
         )
-        if tab:
-            driver.find_element(By.XPATH, f"//button[@role='tab'][contains(., '{tab}')]").click()
-        time.sleep(3)
-        driver.save_screenshot(out)
-        for entry in driver.get_log("browser"):
-            print(entry["level"], entry["message"][:300])
+    data = driver.execute_cdp_cmd("Page.captureScreenshot", params)["data"]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(base64.b64decode(data))
+
+
+def take(driver, url: str, out: Path, size: tuple[int, int], tab: str = "", full: bool = False) -> None:
+    set_viewport(driver, *size)
+    driver.get(url)
+    wait_until_drawn(driver)
+    if tab:
+        driver.find_element(By.XPATH, f"//button[@role='tab'][contains(., '{tab}')]").click()
+        wait_until_drawn(driver)
+    settle(driver)
+    capture(driver, out, full)
+    for entry in driver.get_log("browser"):
+        if entry["level"] == "SEVERE":
+            print(out.name, entry["level"], entry["message"][:300])
+    print(out)
+
+
+def docs(base: str, names: list[str]) -> None:
+    shots = [s for s in SHOTS if not names or s.name in names]
+    driver = browser()
+    try:
+        for shot in shots:
+            take(driver, base.rstrip("/") + shot.path, DOCS / f"{shot.name}.png", shot.size, shot.tab, shot.full)
+    finally:
+        driver.quit()
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", action="store_true", help="take the shots of docs/screenshots/")
+    parser.add_argument("--base", default="http://127.0.0.1:8050", help="the running page (with --docs)")
+    parser.add_argument("--full", action="store_true", help="the whole page, not only the viewport")
+    parser.add_argument("args", nargs="*", help="URL OUT.png [WxH] [TAB], or with --docs: shot names")
+    opts = parser.parse_args(argv)
+    if opts.docs:
+        docs(opts.base, opts.args)
+        return
+    if len(opts.args) < 2:
+        parser.error("URL and OUT.png are needed (or --docs)")
+    url, out, *rest = opts.args
+    width, height = (rest[0] if rest else "1366x768").split("x")
+    tab = rest[1] if len(rest) > 1 else ""
+    driver = browser()
+    try:
+        take(driver, url, Path(out), (int(width), int(height)), tab, opts.full)
     finally:
         driver.quit()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    main(sys.argv[1:])

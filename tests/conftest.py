@@ -16,6 +16,7 @@ def pytest_setup_options():
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
+        "--hide-scrollbars",  # overlay scrollbars, as on a phone: 360 px wide means 360 px of page
         "--window-size=1366,900",
     ):
         options.add_argument(flag)
