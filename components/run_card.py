@@ -107,14 +107,16 @@ def run_slider(index: int, optimizer: str, param: Param, value: object, place: s
     else:
         marks = [{"value": v, "label": f"{1 - 10.0**-v:g}"} for v in range(0, int(high) + 1)]
     position = slider_position(param, value)
+    # On a card the text input below names the value; the strip has no input: it shows the label.
+    shown = [html.Label(label, className="slider-label")] if place == "strip" else []
     return html.Div(
         [
-            html.Label(label, className="slider-label"),
+            *shown,
             dmc.Slider(
                 id=slider(index, optimizer, param.name, place, kind),
                 min=low, max=high, step=0.01, value=low if position is None else position,
                 marks=marks, label=None, size="sm", updatemode="drag",
-                **{"aria-label": label},
+                **{"aria-label": f"{label} (slider, log scale)"},
             ),
         ],
         className="run-slider",
