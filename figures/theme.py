@@ -6,6 +6,8 @@ Two scales of type and line: the page's (readable at 1280 px) and classroom mode
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
@@ -123,6 +125,7 @@ def contrast(a: str, b: str) -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of a few colours, asked for every run
 def text_color(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
     """`color`, darkened just enough to be read as text on `background` (WCAG `ratio`)."""
     r, g, b = _channels(color)
@@ -134,6 +137,7 @@ def text_color(color: str, background: str = "#ffffff", ratio: float = 4.5) -> s
     return "#000000"
 
 
+@functools.lru_cache(maxsize=1024)
 def halo_color(color: str) -> str:
     """The underlay of a path of `color`: white, or dark grey under a light colour (yellow
     on white would vanish)."""
