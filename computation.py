@@ -1,8 +1,8 @@
 """What the page and the API show for a page state, computed by pure functions.
 
-`compute(state)` runs the engine and derives everything the views need from its
-trajectories: the browser's payload, the summary rows, the preset's claim evaluated on the
-current runs. `figures_for(figure_key(state))` builds the static figures of every view
+`compute(state)` runs the engine; its `Result` derives, when first read, everything the views
+need from the trajectories: the browser's payload, the internals, the summary rows, the
+preset's claim evaluated on the current runs. `figures_for(figure_key(state))` builds the static figures of every view
 (surface, minima, empty run traces), cached: a class opens the same links, and what the key
 leaves out (labels, colours, start, paths) the browser patches in. The page's callbacks
 and the JSON API call these; nothing here knows about Dash.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from engine import Trajectory, simulate
 from figures import placeholder_styles, run_styles
@@ -29,25 +29,16 @@ from urlstate.presets import evaluate
 from urlstate.reader import normalize
 
 
-@dataclass(frozen=True)
-class Result:
-    """One computation of a page state, ready for any view."""
-
-    state: AppState
-    trajectories: tuple[Trajectory, ...]
-    styles: tuple[RunStyle, ...]
-    payload: dict  # what assets/animation.js draws and animates
-    internals: list | None  # per run and step: gradient, step, state (the internals view)
-    summary: tuple[RunSummary, ...]
-    verdict: Verdict | None  # the preset's claim on these runs (None without a preset)
-    edited: bool  # the runs or surface differ from the preset's
+@functools.cache
+def _preset_state(name: str) -> AppState:
+    return normalize(PRESET_STATES[name])
 
 
 def edited(state: AppState) -> bool:
     """Whether `state` computes something other than its preset (presentation aside)."""
     if state.preset not in PRESET_STATES:
         return False
-    preset = normalize(PRESET_STATES[state.preset])
+    preset = _preset_state(state.preset)
     return (state.simulation, state.colors) != (preset.simulation, preset.colors)
 
 
@@ -60,26 +51,50 @@ def colour_scale(surface: str, params: tuple[tuple[str, float], ...]) -> tuple[f
     return offset, log_floor(zs, offset)
 
 
-def compute(state: AppState, with_internals: bool = False) -> Result:
-    """Everything the page shows for a validated `state`."""
-    sim = state.simulation
-    trajectories = tuple(simulate(sim))
-    styles = run_styles(sim.runs, [state.color(i) for i in range(len(sim.runs))])
-    scale = colour_scale(sim.surface, tuple(sim.surface_params.items()))
-    payload = trajectory_payload(sim, trajectories, styles, scale, state.tolerance)
-    verdict = None
-    if state.preset in PRESETS:
-        verdict = evaluate(PRESETS[state.preset], sim, trajectories)
-    return Result(
-        state=state,
-        trajectories=trajectories,
-        styles=styles,
-        payload=payload,
-        internals=internals_payload(trajectories) if with_internals else None,
-        summary=tuple(summarize(sim, trajectories, state.tolerance)),
-        verdict=verdict,
-        edited=edited(state),
-    )
+@dataclass(frozen=True)
+class Result:
+    """One computation of a validated page state. Everything but the trajectories is derived
+    when first read: the API reads only the trajectories, the page the rest."""
+
+    state: AppState
+    trajectories: tuple[Trajectory, ...]
+
+    @functools.cached_property
+    def styles(self) -> tuple[RunStyle, ...]:
+        sim = self.state.simulation
+        return run_styles(sim.runs, [self.state.color(i) for i in range(len(sim.runs))])
+
+    @functools.cached_property
+    def payload(self) -> dict:
+        """What assets/animation.js draws and animates."""
+        sim = self.state.simulation
+        scale = colour_scale(sim.surface, tuple(sim.surface_params.items()))
+        return trajectory_payload(sim, self.trajectories, self.styles, scale, self.state.tolerance)
+
+    @functools.cached_property
+    def internals(self) -> list:
+        """Per run and step: gradient, step, the optimizer's state (the internals view)."""
+        return internals_payload(self.trajectories)
+
+    @functools.cached_property
+    def summary(self) -> tuple[RunSummary, ...]:
+        return tuple(summarize(self.state.simulation, self.trajectories, self.state.tolerance))
+
+    @functools.cached_property
+    def verdict(self) -> Verdict | None:
+        """The preset's claim on these runs (None without a preset)."""
+        preset = PRESETS.get(self.state.preset)
+        return evaluate(preset, self.state.simulation, self.trajectories) if preset else None
+
+    @functools.cached_property
+    def edited(self) -> bool:
+        """Whether the runs or surface differ from the preset's."""
+        return edited(self.state)
+
+
+def compute(state: AppState) -> Result:
+    """The trajectories of a validated `state`, and what every view derives from them."""
+    return Result(state, tuple(simulate(state.simulation)))
 
 
 def figure_key(state: AppState) -> str:
@@ -99,11 +114,6 @@ def figures_for(key: str) -> tuple[Figure, ...]:
     return build_figures(scene)
 
 
-def with_playback_cleared(state: AppState) -> AppState:
-    """`state` without the moment of the demonstration (which the browser owns)."""
-    return replace(state, playback=type(state.playback)())
-
-
 __all__ = [
     "GRAPHS",
     "Result",
@@ -112,5 +122,4 @@ __all__ = [
     "edited",
     "figure_key",
     "figures_for",
-    "with_playback_cleared",
 ]

@@ -18,6 +18,7 @@ from components.forms import PageForm, form_to_draft, state_to_form
 from components.run_card import ALL_CHOICES, ALL_FIELDS, ALL_FLAGS, RUNS, run_cards, runs_from
 from components.views import caption, classroom_strip, notices, summary_table
 from computation import GRAPHS, compute, figure_key, figures_for
+from figures.registry import VIEWS
 from landscapes import SURFACES
 from urlstate import PRESET_STATES, PRESETS, AppState, parse_query, to_query
 from urlstate.model import HIDEABLE
@@ -75,40 +76,31 @@ def read_controls(grouped, preset: str | None, shown: str | None) -> tuple[AppSt
     return state, labelled(notices, draft)
 
 
-def field_errors(entries: list, problems: tuple[Notice, ...], of) -> list:
-    """One `error` text per pattern-matched input (`entries`, in callback order): the
-    message of the notice `of(path)` maps to its id, else None (no mark)."""
-    marked = {}
-    for notice in problems:
-        target = of(notice.path)
-        if target is not None:
-            marked.setdefault(target, notice.message)
-    return [marked.get(_key(e["id"])) for e in entries]
-
-
-def _key(id_: dict) -> tuple:
-    return tuple(sorted((k, v) for k, v in id_.items() if k != "optimizer"))
-
-
-def _page_target(path):
-    name = FIELD_OF_PATH.get(tuple(path))
-    return _key({"type": "field", "name": name}) if name else None
-
-
-def _run_target(path):
+def input_of(path: tuple, surface: str) -> tuple | None:
+    """Which input the value at `path` is typed in, as (type, run, name) (run None for
+    page-level inputs), or None when no input holds it."""
+    if tuple(path) in FIELD_OF_PATH:
+        return "field", None, FIELD_OF_PATH[tuple(path)]
     if len(path) == 3 and path[0] == "runs" and isinstance(path[1], int):
-        name = RUN_KEY_OF_PATH.get(path[2], path[2])
-        return _key({"type": "run-field", "run": path[1], "name": name})
+        return "run-field", path[1], RUN_KEY_OF_PATH.get(path[2], path[2])
+    if len(path) == 2 and path[0] == "surface_params":
+        return "surface-param", None, path[1]
     return None
 
 
-def _surface_target(surface: str):
-    def target(path):
-        if len(path) == 2 and path[0] == "surface_params":
-            return _key({"type": "surface-param", "surface": surface, "name": path[1]})
-        return None
-
-    return target
+def field_errors(entries: list, problems: tuple[Notice, ...], surface: str) -> list:
+    """One `error` text per pattern-matched input (`entries`, in callback order): the
+    message of the notice about the value typed in it, else None (no mark)."""
+    marked: dict = {}
+    for notice in problems:
+        marked.setdefault(input_of(notice.path, surface), notice.message)
+    marked.pop(None, None)
+    return [
+        marked.get((e["id"]["type"], e["id"].get("run"), e["id"]["name"]))
+        if e["id"].get("surface", surface) == surface
+        else None
+        for e in entries
+    ]
 
 
 # ---------------------------------------------------------------- callbacks
@@ -195,14 +187,14 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
     (`to_query(state)`) and exports, and the figures when their `figure_key` differs from
     `key` (the page's). `playback` (the moment a link opens on) rides with the payload; the
     browser applies it once."""
-    result = compute(state, with_internals=state.view == "internals")
+    result = compute(state)
     new_key = figure_key(state)
     api = f"/api/trajectories?{query}"
     labels = [style.label for style in result.styles]
     colors = [style.color for style in result.styles]
     return dict(
         trajectories={**result.payload, "playback": playback},
-        internals=result.internals,
+        internals=result.internals if "internals" in VIEWS[state.view].needs else None,
         summary=summary_table(labels, colors, result.summary, state.tolerance),
         sync=query,
         csv=f"{api}&format=csv",
@@ -248,13 +240,12 @@ def update(
     grouped = ctx.args_grouping
     state, problems = read_controls(grouped, _preset(preset), shown)
     query = to_query(state)  # canonical: what is synced and exported is always valid
+    surface = state.simulation.surface
     marks = dict(
         notice=notices(problems, title="Not applied — the previous value is kept"),
-        field_errors=field_errors(grouped["fields"], problems, _page_target),
-        run_errors=field_errors(grouped["run_values"], problems, _run_target),
-        surface_errors=field_errors(
-            grouped["surface_values"], problems, _surface_target(state.simulation.surface)
-        ),
+        field_errors=field_errors(grouped["fields"], problems, surface),
+        run_errors=field_errors(grouped["run_values"], problems, surface),
+        surface_errors=field_errors(grouped["surface_values"], problems, surface),
     )
     if query == shown:
         unchanged = {name: no_update for name in UPDATE_OUTPUTS}

@@ -22,13 +22,14 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
-from engine import FULL_BATCH, ConfigError, Run
+from engine import FULL_BATCH, Run
 from engine.config import MAX_RUNS, Path
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
-from urlstate.model import DEFAULT_SPEED, VERSION, AppState, Playback
+from urlstate.model import DEFAULT_SPEED, VERSION, AppState
 from urlstate.reader import (
     TOLERANCE,
     Draft,
@@ -40,6 +41,7 @@ from urlstate.reader import (
     collect,
     labelled,
     color,
+    default_page,
     format_number,
     normalize,
     raise_first,
@@ -159,8 +161,7 @@ def to_query(state: AppState, presets: Mapping[str, AppState] | None = None) -> 
     if state.preset is not None and state.preset in presets:
         base = normalize(presets[state.preset])
     else:
-        base = normalize(AppState(base_state(None, None, raise_first)[0].simulation))
-        state = AppState(**{**state.__dict__, "preset": None})
+        base, state = default_page(), replace(state, preset=None)
     pairs = _pairs(state, base)
     return "&".join(f"{key}={urllib.parse.quote(value, safe='(),=')}" for key, value in pairs)
 
@@ -311,7 +312,7 @@ def _parse(
     """The state `query` describes and the draft it was read from."""
     if presets is None:
         from urlstate.presets import PRESET_STATES as presets
-    default = base_state(None, None, report)[0]
+    default = default_page()
     if not isinstance(query, str):
         report(("query",), "not text", "used the default page")
         return default, Draft.over(default)
@@ -349,7 +350,7 @@ def parse_query(
                 ("query",), f"could not be read ({type(error).__name__}) — used the default page"
             )
         )
-        state = base_state(None, None, collect(notices))[0]
+        state = default_page()
         draft = Draft.over(state)
     return state, labelled(notices, draft)
 

@@ -11,6 +11,7 @@ and the draft is validated again.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -211,6 +212,18 @@ def _default_action(schema: tuple[Param, ...], key: str) -> str:
     return "ignored"
 
 
+def _restore(
+    values: Mapping, shown: Mapping, key: str, schema: tuple[Param, ...]
+) -> tuple[dict, str]:
+    """`values` with `key` back at the value shown before the edit (kept) or, without one,
+    left to its registry default (dropped), and what was done."""
+    restored = {k: v for k, v in values.items() if k != key}
+    if key in shown:
+        restored[key] = shown[key]
+        return restored, f"kept {format_number(shown[key])}"
+    return restored, _default_action(schema, key)
+
+
 def _previous_run(draft: Draft, fallback: AppState | None, index: int) -> Run | None:
     """The fallback's run at the position run `index` came from, if it has the same rule."""
     if fallback is None:
@@ -238,13 +251,12 @@ def _repair(
         draft.surface, draft.surface_params = base.surface, dict(base.surface_params)
         report(path, problem, f"used {base.surface}" + (f" (ignored {ignored})" if ignored else ""))
     elif head == "surface_params" and len(path) == 2:
-        key = path[1]
-        if fallback is not None and previous.surface == draft.surface and key in previous.surface_params:
-            draft.surface_params[key] = previous.surface_params[key]
-            report(path, problem, f"kept {format_number(previous.surface_params[key])}")
-        else:
-            draft.surface_params.pop(key, None)
-            report(path, problem, _default_action(SURFACES[draft.surface].params, key))
+        same = fallback is not None and previous.surface == draft.surface
+        shown = previous.surface_params if same else {}
+        draft.surface_params, action = _restore(
+            draft.surface_params, shown, path[1], SURFACES[draft.surface].params
+        )
+        report(path, problem, action)
     elif head == "start":
         if fallback is not None and previous.surface == draft.surface and previous.start:
             draft.start = previous.start
@@ -297,22 +309,15 @@ def _repair_run(
             action = "no clipping" if key.startswith("clip") else "used the page's batch size"
         report(path, problem, action)
     elif key in run.hyper or key in OPTIMIZERS[run.optimizer].defaults():
-        hyper = {k: v for k, v in run.hyper.items() if k != key}
-        if previous is not None and key in previous.hyper:
-            hyper[key] = previous.hyper[key]
-            action = f"kept {format_number(previous.hyper[key])}"
-        else:
-            action = _default_action(OPTIMIZERS[run.optimizer].hyper, key)
+        shown = previous.hyper if previous is not None else {}
+        hyper, action = _restore(run.hyper, shown, key, OPTIMIZERS[run.optimizer].hyper)
         draft.runs[index] = replace(run, hyper=hyper)
         report(path, problem, action)
     else:
-        params = {k: v for k, v in run.schedule_params.items() if k != key}
         same = previous is not None and previous.schedule == run.schedule
-        if same and key in previous.schedule_params:
-            params[key] = previous.schedule_params[key]
-            action = f"kept {format_number(previous.schedule_params[key])}"
-        else:
-            action = _default_action(SCHEDULES[run.schedule].params, key)
+        shown = previous.schedule_params if same else {}
+        schema = SCHEDULES[run.schedule].params
+        params, action = _restore(run.schedule_params, shown, key, schema)
         draft.runs[index] = replace(run, schedule_params=params)
         report(path, problem, action)
 
@@ -439,20 +444,26 @@ def read(draft: Draft, report: Report, fallback: AppState | None = None) -> AppS
     return AppState(sim, colors, preset=draft.preset, **_presentation(draft, report))
 
 
+@functools.cache
+def default_page() -> AppState:
+    """The default page in normal form (read by every link and edit: normalized once)."""
+    return normalize(default_state())
+
+
 def base_state(
     name: str | None, presets: Mapping[str, AppState] | None, report: Report
 ) -> tuple[AppState, str | None]:
     """The state a draft applies to and its preset's name: the named preset, else the default."""
     if name is None:
-        return normalize(default_state()), None
+        return default_page(), None
     if name not in (presets or {}):
         report(("preset",), f"unknown preset {str(name)[:40]!r}", "used the default page")
-        return normalize(default_state()), None
+        return default_page(), None
     try:
         return replace(normalize(presets[name]), preset=name), name
     except ConfigError as error:
         report(("preset",), f"preset {name!r} is invalid ({error})", "used the default page")
-        return normalize(default_state()), None
+        return default_page(), None
 
 
 def normalize(state: AppState) -> AppState:
@@ -493,6 +504,7 @@ __all__ = [
     "collect",
     "labelled",
     "color",
+    "default_page",
     "describe",
     "format_number",
     "normalize",
