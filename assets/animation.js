@@ -336,7 +336,7 @@
       const [x, y] = [run.x[i], run.y[i]];
       const [gx, gy] = inner.grad[Math.min(i, inner.grad.length - 1)];
       const norm = Math.hypot(gx, gy);
-      if (norm > 0) {
+      if (norm > state.data.tiny_gradient) {  // a noise-level gradient has no direction to show
         const s = 0.12 * side / norm;
         notes.push(arrow(x, y, x - gx * s, y - gy * s, "#4b5563", big ? 3 : 2));
         notes.push(label(x - gx * s, y - gy * s, -gx, -gy, "−g", "#374151"));

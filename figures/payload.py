@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from engine import Simulation, Trajectory
+from engine.trajectories import TINY_GRADIENT
 from figures.theme import halo_color, text_color
 from landscapes import SURFACES
 
@@ -148,6 +149,8 @@ def trajectory_payload(
         "domain": domain,
         "start": [float(sim.start[0]), float(sim.start[1])],
         "tolerance": _finite(tolerance),
+        # Below this a gradient is numerical noise: no −g arrow, no effective step (the engine's).
+        "tiny_gradient": TINY_GRADIENT,
         "loss_log": surface.min_value is not None,
         "loss_range": loss_range(
             [r["loss"] for r in runs], [t.diverged_at is not None for t in trajectories],

@@ -383,3 +383,23 @@ def test_a_link_opens_on_its_step(dash_duo):
     dash_duo.wait_for_text_to_equal("#anim-step", "step 40 / 250", timeout=10)
     assert _state(dash_duo, "playing") is False
     assert _state(dash_duo, "frame") == 40
+
+
+def test_internals_arrows_only_for_gradients_above_noise(dash_duo):
+    """At the default page's last step momentum's gradient is ~1e-32 (numerical noise): no
+    −g arrow for it; SGD's and Adam's are real and get one each, at their own points."""
+    _open(dash_duo, "/?view=internals", count=3)
+    _until(lambda: _js(dash_duo, "return !!window.optiscape.state.internals"))
+    _until(lambda: _ready(dash_duo))
+    expected, drawn = _js(
+        dash_duo,
+        "const s = window.optiscape.state, tiny = s.data.tiny_gradient;"
+        "const real = s.internals.filter((inner) => {"
+        "  const g = inner.grad[Math.min(s.frame, inner.grad.length - 1)];"
+        "  return Math.hypot(g[0], g[1]) > tiny; }).length;"
+        "const gd = document.querySelector('#graph-internals .js-plotly-plot');"
+        "const notes = (gd.layout.annotations || []).filter((a) => a.text === '−g').length;"
+        "return [real, notes];",
+    )
+    assert expected == 2  # SGD's ~1e-8 and Adam's ~1e-4; momentum's ~1e-32 is noise
+    assert drawn == expected
