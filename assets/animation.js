@@ -488,6 +488,11 @@
     if (state.playing && fast.ready) fastFrame(state.frame);
     else if (!state.playing) render(state.frame);
     updateBar();
+    announceFrame();
+  }
+  /* Other scripts (assets/maps.js) follow the frame through this event: {step}. */
+  function announceFrame() {
+    document.dispatchEvent(new CustomEvent("optiscape:frame", { detail: { step: state.frame } }));
   }
   function tick(now) {
     if (!state.playing) return;
