@@ -42,6 +42,7 @@ from optimizers.schedules import learning_rate
 STEP_BUCKETS = (100, 250, 500, 1000, 2000, 5000, 10_000)
 MAX_OVERSHOOT = 4  # a compiled structure serves requests of down to 1/4 of its scan length
 BOUND = 1e6  # a run whose position leaves [-BOUND, BOUND]² has diverged
+MIN_ROWS = 2  # rows per compiled call, at least (see `_group_record`)
 TINY_GRADIENT = 1e-12  # below this the effective learning rate is reported as 0
 PER_POSITION = ("xy", "loss", "grad")  # recorded quantities with a row for the final position
 RECORDED = (*PER_POSITION, "update", "lr")  # for every run; then its optimizer's internals
@@ -367,7 +368,10 @@ def _serving_shape(structure: Structure, runs: int) -> tuple[Structure, int]:
 def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The packed record (iteration, run, column) of a group, at least `structure.length` + 1
     iterations long, from the compiled shape `_serving_shape` picks."""
-    served, size = _serving_shape(structure, len(rows))
+    # At least two rows per call: XLA compiles a batch of one as scalar code, whose rounding
+    # differs in the last bits from the vectorised code every wider batch (and every map,
+    # engine/maps.py) runs, so one run alone would not equal the same run beside others.
+    served, size = _serving_shape(structure, max(len(rows), MIN_ROWS))
     records = []
     for first in range(0, len(rows), size):  # one call when the shape is as wide
         chunk = rows[first : first + size]
@@ -375,7 +379,7 @@ def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) ->
             chunk = np.concatenate([chunk, np.repeat(chunk[:1], size - len(chunk), axis=0)])
         records.append(np.asarray(_trajectories(served, common, chunk)))  # faster than device_get
     _COMPILED.add((served, size))
-    return records[0] if len(records) == 1 else np.concatenate(records, axis=1)[:, : len(rows)]
+    return (records[0] if len(records) == 1 else np.concatenate(records, axis=1))[:, : len(rows)]
 
 
 def simulate(sim: Simulation) -> list[Trajectory]:

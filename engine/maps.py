@@ -1,0 +1,378 @@
+"""Many runs of one configuration, summaries only: the engine behind the maps.
+
+`sweep(sim, cells, tolerance)` computes up to MAX_MAP_RUNS runs that differ from one run of a
+validated simulation in their start point, in numeric settings (hyperparameters, schedule and
+surface parameters) or in their noise seed, and records per run only what a map needs: the
+final position and loss, the best loss, the steps to the tolerance (the summary table's
+definition, `engine.measures.within_tolerance`), the step of divergence, and which of the
+surface's minima it ended in. A fan (`trace=True`) also keeps every step's loss and position.
+
+Each cell is computed by the trajectory engine's own step (`engine.trajectories._step`): the
+same rules, schedules, clipping and noise, so a cell's numbers equal the trajectory of the same
+link to the last bit. Cells are `vmap`ped in chunks of a few fixed sizes (`CHUNKS`); every
+number, the grid's values included, is data, so a new range or setting never recompiles.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from engine.config import ConfigError, Simulation, effective_batch_size
+from engine.trajectories import (
+    BOUND,
+    SURFACE_PARAMS,
+    Structure,
+    _columns,
+    _common,
+    _layout,
+    _normal_pair,
+    _row,
+    _rule,
+    _step,
+    _structure,
+    _surface_terms,
+    _unpack,
+)
+from landscapes import SURFACES
+from optimizers import OPTIMIZERS, SCHEDULES
+
+MAX_MAP_RUNS = 65_536
+MAX_RUN_STEPS = 100_000_000
+CHUNKS = (64, 256, 1024, 4096)  # runs per compiled call: a map is cut into these
+MINIMUM_RADIUS = 0.025  # a run ended in a minimum within this fraction of the domain's side
+
+
+class Cells(NamedTuple):
+    """What differs from run to run of a sweep: one row each (n runs)."""
+
+    start: np.ndarray  # (n, 2)
+    row: np.ndarray  # (n, R): the run's numbers, `trajectories._row` layout
+    slots: np.ndarray  # (n, SURFACE_PARAMS): the surface's parameters
+    seed: np.ndarray  # (n,): the noise stream
+
+
+class MapStructure(NamedTuple):
+    """What a sweep compiles: the run's structure, which of its numbers differ from cell to
+    cell (columns of its row, the surface parameters, the noise seed), whether every step is
+    kept (a fan), and the number of cells per call."""
+
+    run: Structure
+    varying: tuple[int, ...]
+    slots_vary: bool
+    seeds: bool
+    trace: bool
+    chunk: int
+
+    @property
+    def elementwise(self) -> bool:
+        """Whether the rule acts on each coordinate alone, so that a chunk of cells can be
+        updated as one parameter array (optax's own batching: a step counter and every
+        shared number computed once per step, not once per cell). Clipping by the global
+        norm and Newton's solve couple coordinates: those are `vmap`ped cell by cell."""
+        return not (self.run.clipped or OPTIMIZERS[self.run.optimizer].needs_hessian)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Per run of a sweep (n runs): `final_xy` (n, 2) and `final_loss` at the last valid
+    position, `best_loss`, `steps_to_tol` and `diverged_at` (-1: not reached / did not
+    diverge), `minimum` (index into the surface's global then local minima, -1: none).
+    `losses` (n, steps + 1) and `path` (n, steps + 1, 2) for a traced sweep: +inf and the
+    last valid position after a divergence."""
+
+    final_xy: np.ndarray
+    final_loss: np.ndarray
+    best_loss: np.ndarray
+    steps_to_tol: np.ndarray
+    diverged_at: np.ndarray
+    minimum: np.ndarray
+    losses: np.ndarray | None = None
+    path: np.ndarray | None = None
+
+
+class Abandoned(Exception):
+    """A sweep stopped because its progress callback said so."""
+
+
+def check_size(runs: int, steps: int, field: str) -> None:
+    """ConfigError naming `field` (the grid or seed count) or `steps` above the caps."""
+    if runs > MAX_MAP_RUNS:
+        raise ConfigError(field, f"at most {MAX_MAP_RUNS:,} runs per map ({runs:,} asked)")
+    if runs * steps > MAX_RUN_STEPS:
+        raise ConfigError(
+            "steps", f"at most {MAX_RUN_STEPS:,} run-steps per map ({runs:,} × {steps:,} asked)"
+        )
+
+
+# --------------------------------------------------------------------------- settings as data
+
+
+def settings(sim: Simulation, run: int = 0) -> dict[str, tuple[str, int, object]]:
+    """The numeric settings a map can vary for run `run` of a validated simulation, by name:
+    (where, column, Param) with where "row" (a column of the run's row: hyperparameter or
+    schedule parameter) or "slots" (a surface parameter). The run's own names come first."""
+    spec = _structure(sim, sim.runs[run])
+    hyper, schedule = _layout(spec)
+    params = {p.name: p for p in OPTIMIZERS[spec.optimizer].hyper}
+    params.update({p.name: p for p in SCHEDULES[spec.schedule].params})
+    found: dict[str, tuple[str, int, object]] = {}
+    for column, name in enumerate((*hyper, *schedule)):
+        found[name] = ("row", column, params[name])
+    for column, p in enumerate(SURFACES[sim.surface].params):
+        found.setdefault(p.name, ("slots", column, p))
+    return found
+
+
+def base_cells(sim: Simulation, run: int, count: int) -> Cells:
+    """`count` copies of run `run` of a validated simulation, as cells."""
+    structure = _structure(sim, sim.runs[run])
+    common = _common(sim)
+    row = np.array(_row(structure, sim.runs[run], sim.noise), np.float64)
+    return Cells(
+        start=np.tile(common[:2], (count, 1)),
+        row=np.tile(row, (count, 1)),
+        slots=np.tile(common[5 : 5 + SURFACE_PARAMS], (count, 1)),
+        seed=np.full(count, float(sim.noise.seed)),
+    )
+
+
+def vary(cells: Cells, sim: Simulation, run: int, name: str, values: np.ndarray) -> Cells:
+    """`cells` with the setting `name` (see `settings`) set to `values`, one per cell."""
+    where, column, _ = settings(sim, run)[name]
+    array = getattr(cells, where).copy()
+    array[:, column] = values
+    return cells._replace(**{where: array})
+
+
+# --------------------------------------------------------------------------- the kernel
+
+
+def _chunk(runs: int) -> int:
+    return CHUNKS[min(bisect.bisect_left(CHUNKS, runs), len(CHUNKS) - 1)]
+
+
+def _stepper(structure: MapStructure, shared, cells: Cells):
+    """(initial state, step) of a chunk of cells, where `step(state, t)` returns the next
+    state and, per cell, position t, its loss, whether position t's own numbers (position,
+    loss, gradient) are finite, and whether step t's (update, learning rate, internals) are.
+    The numbers are those of `trajectories._step`: the same rule, terms and noise."""
+    spec = structure.run
+    index, total, seed = shared[0].astype(jnp.int32), shared[1], shared[2]
+    n = cells.start.shape[0]
+
+    def draw_at(t):
+        if structure.seeds:
+            return jax.vmap(_normal_pair, (0, None))(cells.seed, t)
+        return jax.lax.cond(
+            jnp.any(cells.row[:, -1] > 0), lambda: _normal_pair(seed, t), lambda: jnp.zeros(2)
+        )
+
+    if not structure.elementwise:  # cell by cell, exactly as the trajectory engine
+        runs = jax.vmap(lambda row: _unpack(spec, row))(cells.row)
+        columns = _columns(spec)
+        split, width = columns["update"].start, columns["effective_lr"].start
+        one = jax.vmap(
+            lambda carry, run, slots, t, draw: _step(spec, (index, slots), total, carry, run, t, draw),
+            in_axes=(0, 0, 0, None, 0 if structure.seeds else None),
+        )
+
+        def init(start, run):
+            return start, _rule(spec, run, total)[0].init(start)
+
+        def step(state, t):
+            state, record = one(state, runs, cells.slots, t, draw_at(t))
+            head = jnp.all(jnp.isfinite(record[:, :split]), axis=1)
+            tail = jnp.all(jnp.isfinite(record[:, split:width]), axis=1)
+            return state, record[:, 0:2], record[:, columns["loss"]], head, tail
+
+        return jax.vmap(init)(cells.start, runs), step
+
+    # Elementwise rules: the chunk is one (n, 2) parameter array; a number that differs from
+    # cell to cell is an (n, 1) column, every other number a scalar.
+    first = cells.row[0]
+    row = [cells.row[:, c : c + 1] if c in structure.varying else first[c] for c in range(len(first))]
+    run = _unpack(spec, row)
+    tx, lr = _rule(spec, run, total)
+    terms = jax.vmap(
+        lambda xy, slots: _surface_terms((index, slots), xy, False),
+        in_axes=(0, 0 if structure.slots_vary else None),
+    )
+    slots = cells.slots if structure.slots_vary else cells.slots[0]
+    fields = OPTIMIZERS[spec.optimizer].internals.values()
+
+    def finite(value):
+        value = jnp.broadcast_to(value, (n, *jnp.shape(value)[1:]) if jnp.ndim(value) else (n,))
+        return jnp.all(jnp.isfinite(value.reshape(n, -1)), axis=1)
+
+    def step(carry, t):
+        xy, state = carry
+        value, grad = terms(xy, slots)
+        update, state = tx.update(grad + run["noise_scale"] * draw_at(t), state, xy)
+        inner = [optax.tree_utils.tree_get(state, name) for name in fields]
+        head = finite(xy) & finite(value) & finite(grad)
+        tail = finite(update) & finite(lr(t))
+        for leaf in inner:
+            tail &= finite(leaf)
+        moved = xy + update
+        return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), xy, value, head, tail
+
+    return (cells.start, tx.init(cells.start)), step
+
+
+@jax.jit(static_argnames=("structure",))
+def _sweep_kernel(structure: MapStructure, shared, cells: Cells):
+    """Summaries (and, traced, every step's loss and position) of a chunk of cells.
+
+    `shared`: the surface's index, the step count, the shared seed, the minimum value, the
+    tolerance, and 1.0 when the surface has a minimum value. Position t is valid, as in
+    `trajectories._diverged_at`, when its own numbers and step t − 1's are finite.
+    """
+    total, min_value, tolerance, has_min = shared[1], shared[3], shared[4], shared[5] > 0
+    state0, step = _stepper(structure, shared, cells)
+    n = cells.start.shape[0]
+    minus = jnp.full(n, -1, jnp.int32)
+    summary0 = (minus, jnp.ones(n, bool), jnp.full(n, jnp.inf), minus, cells.start, jnp.zeros(n))
+
+    def body(carry, t):
+        state, (diverged, tail_ok, best, reached, last_xy, last_loss) = carry
+        state, xy, loss, head, tail = step(state, t)
+        alive = (diverged < 0) & (t <= total)
+        valid = alive & head & tail_ok
+        diverged = jnp.where(alive & ~valid, t, diverged)
+        last_xy = jnp.where(valid[:, None], xy, last_xy)
+        last_loss = jnp.where(valid, loss, last_loss)
+        best = jnp.where(valid, jnp.minimum(best, loss), best)
+        hit = valid & has_min & (reached < 0) & (loss - min_value <= tolerance)
+        reached = jnp.where(hit, t, reached)
+        out = (jnp.where(valid, loss, jnp.inf), last_xy) if structure.trace else None
+        return (state, (diverged, tail, best, reached, last_xy, last_loss)), out
+
+    steps = jnp.arange(structure.run.length + 1, dtype=jnp.int32)
+    (_, summary), traced = jax.lax.scan(body, (state0, summary0), steps)
+    diverged, _, best, reached, last_xy, last_loss = summary
+    return last_xy, last_loss, best, reached, diverged, traced
+
+
+def compile_count() -> int:
+    """How many sweep shapes have been compiled in this process."""
+    return _sweep_kernel._cache_size()
+
+
+def _minima(sim: Simulation, slots: np.ndarray, final_xy: np.ndarray) -> np.ndarray:
+    """Per cell, the index of the listed minimum (global, then local) within MINIMUM_RADIUS of
+    its final position, else -1. Minima follow each cell's surface parameters."""
+    surface = SURFACES[sim.surface]
+    names = [p.name for p in surface.params]
+    (xmin, xmax), (ymin, ymax) = surface.domain
+    radius = MINIMUM_RADIUS * min(xmax - xmin, ymax - ymin)
+    found = np.full(len(final_xy), -1, np.int32)
+    unique, inverse = np.unique(slots[:, : len(names)], axis=0, return_inverse=True)
+    for k, values in enumerate(unique):
+        params = dict(zip(names, map(float, values)))
+        points = np.array([*surface.minima(params), *surface.local_minima(params)], np.float64)
+        if not len(points):
+            continue
+        mine = np.flatnonzero(inverse.reshape(-1) == k)
+        distance = np.linalg.norm(final_xy[mine, None, :] - points[None], axis=2)
+        nearest = np.argmin(distance, axis=1)
+        close = distance[np.arange(len(mine)), nearest] <= radius
+        found[mine[close]] = nearest[close]
+    return found
+
+
+def sweep(
+    sim: Simulation,
+    run: int,
+    cells: Cells,
+    tolerance: float,
+    *,
+    trace: bool = False,
+    progress: Callable[[int, int], bool] | None = None,
+) -> Sweep:
+    """Every cell of `cells` as a variant of run `run` of the validated `sim`, summarised.
+
+    `trace` keeps every step's loss and position (a fan). `progress(done, total)` is called
+    after each chunk of cells; when it returns False the sweep stops (`Abandoned`).
+    Raises ConfigError above MAX_MAP_RUNS runs or MAX_RUN_STEPS run-steps.
+    """
+    count = len(cells.start)
+    check_size(count, sim.steps, "runs")
+    surface = SURFACES[sim.surface]
+    differs = [np.any(a != a[:1], axis=0) for a in cells]  # what changes from cell to cell
+    seeds = bool(differs[3]) and effective_batch_size(sim.runs[run], sim.noise) is not None
+    chunk = _chunk(count)
+    structure = MapStructure(
+        _structure(sim, sim.runs[run]), tuple(int(c) for c in np.flatnonzero(differs[1])),
+        bool(np.any(differs[2])), seeds, trace, chunk,
+    )
+    common = _common(sim)
+    has_min = surface.min_value is not None
+    shared = np.array(
+        [common[4], sim.steps, sim.noise.seed, surface.min_value if has_min else 0.0,
+         tolerance, 1.0 if has_min else 0.0],
+        np.float64,
+    )
+    parts = []
+    for first in range(0, count, chunk):
+        part = Cells(*(np.asarray(a[first : first + chunk], np.float64) for a in cells))
+        short = chunk - len(part.start)
+        if short:  # padded with copies of its first cell, discarded
+            part = Cells(*(np.concatenate([a, np.repeat(a[:1], short, axis=0)]) for a in part))
+        parts.append(jax.device_get(_sweep_kernel(structure, shared, part)))
+        if progress is not None and progress(min(first + chunk, count), count) is False:
+            raise Abandoned
+    joined = [
+        None if parts[0][i] is None else np.concatenate([p[i] for p in parts])[:count]
+        for i in range(5)
+    ]
+    final_xy, final_loss, best, reached, diverged = joined
+    losses = path = None
+    if trace:
+        length = sim.steps + 1
+        losses = np.concatenate([p[5][0] for p in parts], axis=1)[:length, :count].T
+        path = np.concatenate([p[5][1] for p in parts], axis=1)[:length, :count].swapaxes(0, 1)
+    return Sweep(
+        final_xy=final_xy,
+        final_loss=final_loss,
+        best_loss=best,
+        steps_to_tol=reached,
+        diverged_at=diverged,
+        minimum=_minima(sim, cells.slots, final_xy),
+        losses=losses,
+        path=path,
+    )
+
+
+def axis_values(low: float, high: float, count: int, log: bool = False) -> np.ndarray:
+    """`count` cell centres evenly spaced over [low, high] (in log space when `log`)."""
+    if log:
+        edges = np.linspace(np.log10(low), np.log10(high), count + 1)
+        return 10.0 ** ((edges[:-1] + edges[1:]) / 2)
+    edges = np.linspace(low, high, count + 1)
+    return (edges[:-1] + edges[1:]) / 2
+
+
+__all__ = [
+    "CHUNKS",
+    "MAX_MAP_RUNS",
+    "MAX_RUN_STEPS",
+    "MINIMUM_RADIUS",
+    "Abandoned",
+    "Cells",
+    "Sweep",
+    "axis_values",
+    "base_cells",
+    "check_size",
+    "compile_count",
+    "settings",
+    "sweep",
+    "vary",
+]
