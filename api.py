@@ -17,9 +17,14 @@ from collections.abc import Iterator, Mapping
 
 import flask
 
+import numpy as np
+
 from computation import compute
+from landscapes import SURFACES
+from mapping import BEYOND, MAP_VIEWS, QUANTILES, FanData, MapData, block_bytes, cached_map
 from engine import ConfigError, Trajectory, effective_batch_size
 from urlstate import VERSION, AppState, parse_query_strict
+from urlstate.maps import resolved_axes
 
 FORMATS = ("json", "csv")
 CSV_COLUMNS = ("run", "optimizer", "step", "x", "y", "loss")
@@ -116,8 +121,145 @@ def _format() -> str:
     return name
 
 
+# --- maps ------------------------------------------------------------------------------------
+
+GRID_CSV = ("run", "optimizer", "x", "y", "final_loss", "steps_to_tol", "diverged_at", "minimum")
+FAN_CSV = ("run", "optimizer", "step", *(f"q{round(q * 100)}" for q in QUANTILES))
+
+
+def _nullable(values: np.ndarray, missing: np.ndarray) -> list:
+    """A 2-D array as lists of rows, None where `missing`."""
+    return [
+        [None if gone else value for value, gone in zip(row, gaps)]
+        for row, gaps in zip(values.tolist(), missing.tolist())
+    ]
+
+
+def _run_head(run) -> dict:
+    return {"optimizer": run.optimizer, "params": dict(run.hyper)}
+
+
+def maps_json(state: AppState, data: MapData | FanData) -> dict:
+    """The API's JSON document for a map: axes and, per run, 2-D arrays (rows = y)."""
+    sim = state.simulation
+    head = {"v": VERSION, "kind": data.kind, "steps": sim.steps, "tolerance": state.tolerance,
+            "surface": {"name": sim.surface, "params": dict(sim.surface_params)}}
+    if isinstance(data, FanData):
+        runs = []
+        for fan in data.runs:
+            quantiles = np.where(fan.quantiles >= BEYOND, np.nan, fan.quantiles)
+            runs.append({
+                **_run_head(sim.runs[fan.run]), "diverged_seeds": fan.diverged,
+                "quantiles": _nullable(quantiles, ~np.isfinite(quantiles)),
+            })
+        return {**head, "seeds": len(data.seeds), "quantiles": list(QUANTILES),
+                "loss": "f - f*" if SURFACES[sim.surface].min_value is not None else "f",
+                "runs": runs}
+    runs = []
+    for panel in data.panels:
+        summary, shape = panel.summary, panel.outcome.shape
+        final = summary.final_loss.reshape(shape)
+        runs.append({
+            **_run_head(sim.runs[panel.run]),
+            "final_loss": _nullable(final, ~np.isfinite(final)),
+            "steps_to_tol": _nullable(summary.steps_to_tol.reshape(shape), summary.steps_to_tol.reshape(shape) < 0),
+            "diverged_at": _nullable(summary.diverged_at.reshape(shape), summary.diverged_at.reshape(shape) < 0),
+            "minimum": _nullable(summary.minimum.reshape(shape), summary.minimum.reshape(shape) < 0),
+        })
+    document = {**head, "x": data.x.tolist(), "y": data.y.tolist(), "runs": runs}
+    if data.kind == "hypermap":
+        axes = resolved_axes(state.maps, sim)
+        document["axes"] = [
+            {"name": a.name, "low": a.low, "high": a.high, "log": a.log} for a in axes
+        ]
+    else:
+        surface = SURFACES[sim.surface]
+        document["minima"] = [
+            {"x": float(p[0]), "y": float(p[1]), "global": is_global}
+            for points, is_global in ((surface.minima(sim.surface_params), True),
+                                      (surface.local_minima(sim.surface_params), False))
+            for p in points
+        ]
+    return document
+
+
+def maps_csv(state: AppState, data: MapData | FanData) -> str:
+    """One row per cell (run,optimizer,x,y,final_loss,steps_to_tol,diverged_at,minimum; empty
+    where there is none), or for a fan one row per run and step with the loss quantiles."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    runs = state.simulation.runs
+    if isinstance(data, FanData):
+        writer.writerow(FAN_CSV)
+        for fan in data.runs:
+            for step, values in enumerate(fan.quantiles.T.tolist()):
+                cells = ["" if v >= BEYOND else repr(v) for v in values]
+                writer.writerow([fan.run, runs[fan.run].optimizer, step, *cells])
+        return out.getvalue()
+    writer.writerow(GRID_CSV)
+    grid_x, grid_y = np.meshgrid(data.x, data.y[data.rows[0] : data.rows[1]])
+    for panel in data.panels:
+        s = panel.summary
+        for k, (x, y) in enumerate(zip(grid_x.ravel().tolist(), grid_y.ravel().tolist())):
+            loss = float(s.final_loss[k])
+            writer.writerow([
+                panel.run, runs[panel.run].optimizer, repr(x), repr(y),
+                repr(loss) if np.isfinite(loss) else "",
+                *("" if v < 0 else int(v) for v in (s.steps_to_tol[k], s.diverged_at[k], s.minimum[k])),
+            ])
+    return out.getvalue()
+
+
+def _rows(state: AppState) -> tuple[int, int]:
+    chosen = flask.request.args.getlist("rows")
+    if len(chosen) != 1:
+        raise ConfigError("rows", "give rows=FIRST,STOP once")
+    try:
+        first, stop = (int(v) for v in chosen[0].split(","))
+    except ValueError:
+        raise ConfigError("rows", "must be two whole numbers FIRST,STOP") from None
+    if not 0 <= first < stop <= state.maps.grid:
+        raise ConfigError("rows", f"must satisfy 0 ≤ FIRST < STOP ≤ {state.maps.grid}")
+    return first, stop
+
+
+def _map_state(presets, reserved: frozenset[str]) -> AppState:
+    query = flask.request.query_string.decode("utf-8", "replace")
+    state = parse_query_strict(query, presets, reserved=reserved)
+    if state.view not in MAP_VIEWS:
+        raise ConfigError("view", f"must be one of {', '.join(MAP_VIEWS)}")
+    return state
+
+
 def register_api(server: flask.Flask, presets: Mapping[str, AppState] | None = None) -> None:
-    """Add `GET /api/trajectories` to `server` (`presets`: the names `preset=` accepts)."""
+    """Add `GET /api/trajectories`, `GET /api/maps` and `GET /api/maps/block` to `server`
+    (`presets`: the names `preset=` accepts)."""
+
+    def maps() -> flask.Response:
+        try:
+            output = _format()
+            state = _map_state(presets, frozenset({"format"}))
+            data = cached_map(state)
+        except ConfigError as error:
+            return _error(400, error.field, error.message)
+        if output == "csv":
+            return _response(200, maps_csv(state, data), "text/csv")
+        return _response(200, maps_json(state, data), "application/json")
+
+    def block() -> flask.Response:
+        """A block of grid rows of a basins or hyperparameter map, as the page refines it:
+        every panel's steps (int16, little endian), then every panel's outcomes (int8)."""
+        try:
+            state = _map_state(presets, frozenset({"rows"}))
+            if state.view == "fan":
+                raise ConfigError("view", "a fan has no blocks")
+            data = cached_map(state, rows=_rows(state))
+        except ConfigError as error:
+            return _error(400, error.field, error.message)
+        return _response(200, block_bytes(data), "application/octet-stream")
+
+    server.add_url_rule("/api/maps", "api_maps", maps, methods=["GET"])
+    server.add_url_rule("/api/maps/block", "api_maps_block", block, methods=["GET"])
 
     def trajectories() -> flask.Response:
         query = flask.request.query_string.decode("utf-8", "replace")

@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine import Trajectory, simulate
 from figures import placeholder_styles, run_styles
 from figures.payload import internals_payload, trajectory_payload
-from figures.registry import CONTOUR_RESOLUTION, GRAPHS, Scene, build_figures
+from figures.registry import CONTOUR_RESOLUTION, GRAPHS, VIEWS, Scene, build_figures
 from figures.scaling import height_offset, log_floor
 from figures.summary import RunSummary, summarize
 from figures.views import Figure, RunStyle
 from landscapes import SURFACES
 from landscapes.grid import surface_grid
+from mapping import COARSE, cached_map, fan_payload, grid_payload
 from urlstate import AppState, PRESET_STATES, PRESETS
+from urlstate.maps import resolved_axes
 from urlstate.claims import Verdict
 from urlstate.presets import evaluate
 from urlstate.reader import normalize
@@ -97,12 +100,48 @@ def compute(state: AppState) -> Result:
     return Result(state, tuple(simulate(state.simulation)))
 
 
+def is_map(state: AppState) -> bool:
+    """Whether the state's view is a map (its figures are drawn from the configuration)."""
+    return "map" in VIEWS[state.view].needs
+
+
 def figure_key(state: AppState) -> str:
-    """What the figures' static part depends on (the paths are filled in the browser)."""
+    """What the figures' static part depends on (the paths are filled in the browser); a
+    map's figures depend on the whole configuration."""
     sim = state.simulation
-    return json.dumps(
-        [sim.surface, sim.surface_params, len(sim.runs), state.classroom], sort_keys=True
+    key = [sim.surface, sim.surface_params, len(sim.runs), state.classroom]
+    if is_map(state):
+        key.append(repr((state.view, sim, state.maps, state.tolerance, state.colors)))
+    return json.dumps(key, sort_keys=True)
+
+
+def figures_of(state: AppState, styles: tuple[RunStyle, ...]) -> list[Figure]:
+    """Every graph's figure for `state`: the cached static ones, and the map's graphs drawn
+    from the configuration when its view is a map."""
+    figures = list(figures_for(figure_key(state)))
+    if not is_map(state):
+        return figures
+    sim = state.simulation
+    axes = tuple(
+        (a.name, a.low, a.high, a.log) for a in resolved_axes(state.maps, sim)
     )
+    scene = Scene(
+        SURFACES[sim.surface], dict(sim.surface_params), styles, sim.start, state.classroom,
+        simulation=sim, axes=axes, tolerance=state.tolerance,
+    )
+    mine = {graph.id: graph.build(scene) for graph in VIEWS[state.view].graphs}
+    return [mine.get(graph.id, figure) for graph, figure in zip(GRAPHS, figures)]
+
+
+def map_payload(state: AppState, query: str, labels: Sequence[str] = ()) -> dict | None:
+    """The map the browser draws for a map view (a coarse grid first, see mapping.py), else
+    None. `query`: the state's canonical query, which names the blocks of the full grid."""
+    if not is_map(state):
+        return None
+    if state.view == "fan":
+        return fan_payload(state, cached_map(state), query)
+    coarse = min(COARSE, state.maps.grid)
+    return grid_payload(state, cached_map(state, grid=coarse), query, state.maps.grid, labels)
 
 
 @functools.lru_cache(maxsize=64)
@@ -122,4 +161,7 @@ __all__ = [
     "edited",
     "figure_key",
     "figures_for",
+    "figures_of",
+    "is_map",
+    "map_payload",
 ]

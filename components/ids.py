@@ -26,6 +26,8 @@ TRAJECTORIES = "trajectories"
 INTERNALS = "internals-store"
 FIGURE_KEY = "figure-key"
 QUERY_SYNC = "query-sync"  # the canonical query the page shows (kept in the address bar)
+MAP_DATA = "map-data"  # the map assets/maps.js draws (basins, hyperparameter map, seed fan)
+MAP_SECTION = "map-section"
 
 VIEW_TABS = "view-tabs"
 GRAPH_CONTOUR = "graph-contour"  # the plane clicks and drags move the start on

@@ -25,6 +25,8 @@ from figures.views import (
     panels_figure,
     surface3d_figure,
 )
+from engine import Simulation
+from figures.maps import basins_figure, cloud_traces, empty_figure, fan_loss_figure, hypermap_figure
 from landscapes import Surface
 from landscapes.grid import surface_grid
 
@@ -42,6 +44,12 @@ class Scene:
     runs: tuple[RunStyle, ...]
     start: tuple[float, float]
     classroom: bool = False
+    # What the maps are drawn from (None in the cached figures of the other views): the
+    # validated configuration, the hyperparameter map's axes ((name, low, high, log) × 2),
+    # and the tolerance.
+    simulation: Simulation | None = None
+    axes: tuple | None = None
+    tolerance: float = 1e-6
 
     def grid(self, resolution: int) -> Grid:
         return Grid(*surface_grid(self.surface.name, self.params, resolution))
@@ -111,6 +119,59 @@ def _internals(scene: Scene) -> Figure:
     )
 
 
+def _waiting(scene: Scene) -> Figure:
+    return empty_figure("computing the map…", scene.classroom)
+
+
+def _basins(scene: Scene) -> Figure:
+    if scene.simulation is None:
+        return _waiting(scene)
+    return basins_figure(
+        scene.surface, scene.params, scene.runs, scene.simulation.steps, scene.tolerance,
+        classroom=scene.classroom,
+    )
+
+
+def _hypermap(scene: Scene) -> Figure:
+    if scene.simulation is None:
+        return _waiting(scene)
+    return hypermap_figure(
+        scene.surface, scene.params, scene.simulation, scene.axes, scene.tolerance,
+        classroom=scene.classroom,
+    )
+
+
+def _fan_plane(scene: Scene) -> Figure:
+    """The contour with every seed's position at the current step under the runs' paths."""
+    figure = _contour(scene)
+    data = figure["data"]
+    after = next(i for i, t in enumerate(data) if t.get("meta", {}).get("role") == "start") + 1
+    figure["data"] = [*data[:after], *cloud_traces(scene.runs, scene.classroom), *data[after:]]
+    return figure
+
+
+def _fan_loss(scene: Scene) -> Figure:
+    if scene.simulation is None:
+        return _waiting(scene)
+    return fan_loss_figure(scene.surface, scene.runs, scene.simulation.steps, scene.classroom)
+
+
+BASINS_HINT = (
+    "A grid of start points over the whole plane, one panel per run: each cell is coloured "
+    "by the minimum its run ends in (the colour of that minimum's star), darker when it "
+    "reached the tolerance in fewer steps. Click a cell to open that start."
+)
+HYPERMAP_HINT = (
+    "The first run's steps to the tolerance over two of its settings (axes: hx, hy in the "
+    "Maps section). On a quadratic the white lines are the analytic limits: gradient descent "
+    "converges iff lr·λmax < 2, heavy ball iff lr·λmax < 2(1+μ); dashed, heavy ball's optimal "
+    "momentum. Click a cell to open that run."
+)
+FAN_HINT = (
+    "Every run with mini-batch noise over many seeds: the median loss with its 25–75 % and "
+    "10–90 % bands, and on the plane the cloud of every seed's position at the current step."
+)
+
 INTERNALS_HINT = (
     "At the current step, per run: the gradient g, the step actually taken Δθ, the learning "
     "rate, the optimizer's own state (velocity, moments) and the effective per-axis step "
@@ -129,6 +190,19 @@ _VIEWS = (
         "internals", "Internals",
         (Graph("internals", _internals, "arrows", height="min(60vh, 640px)"),),
         needs=frozenset({"internals"}), hint=INTERNALS_HINT,
+    ),
+    View(
+        "basins", "Basins", (Graph("basins", _basins, "basins", height="min(70vh, 760px)"),),
+        animates=False, needs=frozenset({"map"}), hint=BASINS_HINT,
+    ),
+    View(
+        "hypermap", "Hyperparameter map", (Graph("hypermap", _hypermap, "hypermap"),),
+        animates=False, needs=frozenset({"map"}), hint=HYPERMAP_HINT,
+    ),
+    View(
+        "fan", "Seed fan",
+        (Graph("fan", _fan_plane, "plane"), Graph("fanloss", _fan_loss, "fanloss")),
+        needs=frozenset({"map"}), hint=FAN_HINT,
     ),
 )
 

@@ -29,6 +29,7 @@ from engine.config import MAX_RUNS, Path
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
+from urlstate.maps import MAP_KEYS, axis_text
 from urlstate.model import DEFAULT_SPEED, VERSION, AppState
 from urlstate.reader import (
     TOLERANCE,
@@ -55,7 +56,7 @@ MAX_ITEMS = 32  # key=value pairs inside one name(...), else the rest are ignore
 # Run options: every other key inside run=NAME(...) is a hyperparameter or schedule parameter.
 RUN_OPTIONS = ("schedule", "warmup", "clip_norm", "clip_value", "batch", "color")
 # Keys that shape the page, not the computation (read by the reader's presentation step).
-PRESENTATION = ("tol", "view", "classroom", "hide", "step", "play", "speed")
+PRESENTATION = ("tol", "view", "classroom", "hide", "step", "play", "speed", *MAP_KEYS)
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CALL = re.compile(r"(?s)([A-Za-z_][A-Za-z0-9_]*)(?:\((.*?)(\)?))?")
@@ -136,6 +137,14 @@ def _pairs(state: AppState, base: AppState) -> Iterator[tuple[str, str]]:
         yield "tol", format_number(state.tolerance)
     if state.view != base.view:
         yield "view", state.view
+    maps, base_maps = state.maps, base.maps
+    for key in ("grid", "seeds"):
+        if getattr(maps, key) != getattr(base_maps, key):
+            yield key, str(getattr(maps, key))
+    for key in ("hx", "hy"):
+        if getattr(maps, key) != getattr(base_maps, key):
+            axis = getattr(maps, key)
+            yield key, axis_text(axis) if axis else ""
     if state.classroom != base.classroom:
         yield "classroom", "1" if state.classroom else "0"
     if state.hide:

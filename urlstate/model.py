@@ -32,6 +32,28 @@ class Playback:
 
 
 @dataclass(frozen=True)
+class Axis:
+    """An axis of the hyperparameter map: a numeric setting of the first run (hyperparameter,
+    schedule or surface parameter), its range, linear or logarithmic."""
+
+    name: str
+    low: float
+    high: float
+    log: bool = False
+
+
+@dataclass(frozen=True)
+class MapSettings:
+    """How the maps are drawn: starts (or settings) per axis, seeds of the fan, and the
+    hyperparameter map's axes (None: the first run's defaults, `urlstate.maps.default_axes`)."""
+
+    grid: int = 64
+    seeds: int = 128
+    hx: Axis | None = None
+    hy: Axis | None = None
+
+
+@dataclass(frozen=True)
 class AppState:
     """A simulation, one colour per run, and the presentation options.
 
@@ -47,6 +69,7 @@ class AppState:
     preset: str | None = None
     playback: Playback = field(default_factory=Playback)
     hide: tuple[str, ...] = ()
+    maps: MapSettings = field(default_factory=MapSettings)
 
     def color(self, index: int) -> str:
         """The colour of run `index` (the palette's, cycling, when none was chosen)."""
@@ -74,6 +97,7 @@ def default_state() -> AppState:
 
 
 __all__ = [
-    "DEFAULT_SPEED", "HIDEABLE", "PALETTE", "SPEEDS", "VERSION", "VIEWS", "AppState", "Playback",
+    "DEFAULT_SPEED", "HIDEABLE", "PALETTE", "SPEEDS", "VERSION", "VIEWS", "AppState", "Axis",
+    "MapSettings", "Playback",
     "default_state",
 ]

@@ -21,6 +21,7 @@ from engine.config import Path, path_text
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
+from urlstate.maps import check_maps, read_maps
 from urlstate.model import HIDEABLE, SPEEDS, VIEWS, AppState, Playback, default_state
 
 TOLERANCE = Param("tol", 1e-6, 1e-15, 1e3, "tolerance for “steps to reach”", log=True)
@@ -50,6 +51,10 @@ PAGE_LABELS = {
     ("view",): "view",
     ("classroom",): "classroom",
     ("preset",): "preset",
+    ("grid",): "map grid",
+    ("seeds",): "seeds",
+    ("hx",): "map x axis",
+    ("hy",): "map y axis",
 }
 
 
@@ -151,7 +156,7 @@ class Draft:
 
     `origin[i]` is the position run i had where it came from (a dropped run shifts the
     rest); `presentation` holds raw `tol`, `view`, `classroom`, `hide`, `step`, `play`,
-    `speed` where given (the base's apply otherwise).
+    `speed` and the maps' `grid`, `seeds`, `hx`, `hy` where given (the base's apply otherwise).
     """
 
     base: AppState
@@ -441,7 +446,9 @@ def read(draft: Draft, report: Report, fallback: AppState | None = None) -> AppS
         report(error.path, error.message, "used the default page")
         return draft.base
     colors = trim_colors(draft.colors[: len(sim.runs)])
-    return AppState(sim, colors, preset=draft.preset, **_presentation(draft, report))
+    shown = _presentation(draft, report)
+    maps = read_maps(draft.presentation, draft.base.maps, sim, shown["view"], report)
+    return AppState(sim, colors, preset=draft.preset, maps=maps, **shown)
 
 
 @functools.cache
@@ -483,7 +490,7 @@ def normalize(state: AppState) -> AppState:
         raise ConfigError("tol", str(error).removeprefix("tol ")) from None
     return replace(
         state, simulation=sim, colors=trim_colors(colors), classroom=bool(state.classroom),
-        tolerance=tolerance,
+        tolerance=tolerance, maps=check_maps(state.maps, sim, state.view),
     )
 
 
