@@ -23,6 +23,7 @@ app = dash.Dash(
     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
 )
 server = app.server
+app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # read as English
 app.layout = page()
 app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)

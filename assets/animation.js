@@ -127,8 +127,7 @@
       if (kind !== "loss" && kind !== "surface3d") patch.assign(["data", t, "marker", "color"], run.color);
     }
     if (role === "head") {
-      patch.assign(["data", t, "marker", "color"], run.color);
-      patch.assign(["data", t, "marker", "symbol"], run.dash === "solid" ? "circle" : "diamond");
+      patch.assign(["data", t, "marker", "color"], run.color);  // its symbol: by place, in the figure
       if (kind !== "surface3d") {
         patch.assign(["data", t, "marker", "line", "color"], run.halo);
         patch.assign(["data", t, "textfont", "color"], run.text_color);
@@ -221,7 +220,8 @@
       const p = data.playback || {};
       if (p.speed && +p.speed > 0) state.speed = +p.speed;
       if (bar.speed) bar.speed.value = String(state.speed);
-      if (p.play) { state.frame = Number.isInteger(p.step) ? clamp(p.step) : 0; action = "play"; }
+      if (p.play && !reducedMotion()) { state.frame = Number.isInteger(p.step) ? clamp(p.step) : 0; action = "play"; }
+      else if (p.play) { state.frame = Number.isInteger(p.step) ? clamp(p.step) : 0; action = "frame"; }
       else if (Number.isInteger(p.step)) { state.frame = clamp(p.step); action = "frame"; }
       else state.frame = state.last;
     } else if (state.playing) {
@@ -324,7 +324,7 @@
       const norm = Math.hypot(dx, dy) || 1;
       return {
         x: x, y: y, xref: "x", yref: "y", showarrow: false, text: text,
-        font: { size: big ? 20 : 13, color: color }, bgcolor: "rgba(255,255,255,0.8)",
+        font: { size: big ? 20 : 13, color: color }, bgcolor: "#ffffff",  // text on white, whatever is beneath
         xshift: 14 * dx / norm, yshift: 14 * dy / norm, borderpad: 1,
       };
     };
@@ -489,14 +489,21 @@
     else if (!state.playing) render(state.frame);
     updateBar();
     announceFrame();
+    speakFrame();
   }
   /* Other scripts (assets/maps.js) follow the frame through this event: {step}. */
   function announceFrame() {
-    document.dispatchEvent(new CustomEvent("optiscape:frame", { detail: { step: state.frame } }));
+    document.dispatchEvent(new CustomEvent("optiscape:frame", { detail: { step: state.frame, playing: state.playing } }));
+  }
+  /* With `prefers-reduced-motion`, a link never starts playing, and Play steps: the frame
+   * jumps once a second (by the speed's steps) instead of moving continuously. */
+  function reducedMotion() {
+    return !!(window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
   }
   function tick(now) {
     if (!state.playing) return;
-    let k = state.f0 + ((now - state.t0) / 1000) * state.speed;
+    const seconds = (now - state.t0) / 1000;
+    let k = state.f0 + (reducedMotion() ? Math.floor(seconds) : seconds) * state.speed;
     if (k >= state.last) {
       if (state.loop) { state.t0 = now; state.f0 = 0; k = 0; }
       else { state.frame = state.last; pause(); return; }
@@ -533,12 +540,56 @@
     if (state.raf) window.cancelAnimationFrame(state.raf);
     state.raf = 0;
     stopFast();
-    if (was) render(state.frame);  // exact figures again
+    if (was) { render(state.frame); speakFrame(); }  // exact figures again
     updateBar();
     writeUrl();
   }
   function toggle() { return state.playing ? pause() : play(); }
   function stepTo(k) { pause(); setFrame(k); writeUrl(); }
+
+  /* ------------------------------------------------------------------ spoken frames */
+
+  /* The polite live region (#live-status) says the step and each run's loss: while playing
+   * at most every LIVE_EVERY ms, after a pause or a step once the frame has settled
+   * (holding an arrow key speaks once, at the end). Other scripts speak through `announce`. */
+  const LIVE_EVERY = 2500;
+  const SETTLE = 350;
+  const live = { last: 0, timer: 0, text: "" };
+  function announce(text) {
+    const region = document.getElementById("live-status");
+    if (!region || !text) return;
+    // the same words twice are not a change: a space makes them one
+    region.textContent = text === live.text ? text + "\u00a0" : text;
+    live.text = text;
+    live.last = performance.now();
+  }
+  function lossText(v) {
+    if (v === undefined || v === null || !isFinite(v)) return "—";
+    return fmt(v).replace("-", "−");
+  }
+  /* "Step 40 of 250: SGD loss 0.532, Momentum loss 1.2×10⁻⁵, Adam diverged at step 30." */
+  function frameSentence(k) {
+    const d = state.data;
+    if (!d) return "";
+    const runs = d.runs.map((run) => {
+      if (run.diverged_at !== null && run.diverged_at !== undefined && k >= run.diverged_at) {
+        return run.name + " diverged at step " + run.diverged_at;
+      }
+      if (run.mark_step !== null && run.mark_step !== undefined && k >= run.mark_step) {
+        return run.name + " " + run.mark_text;
+      }
+      return run.name + " loss " + lossText(run.loss[Math.min(k, run.loss.length - 1)]);
+    });
+    return "Step " + k + " of " + state.last + ": " + runs.join(", ") + ".";
+  }
+  function speakFrame() {
+    window.clearTimeout(live.timer);
+    if (state.playing) {
+      if (performance.now() - live.last >= LIVE_EVERY) announce(frameSentence(state.frame));
+      return;
+    }
+    live.timer = window.setTimeout(() => announce(frameSentence(state.frame)), SETTLE);
+  }
 
   /* ------------------------------------------------------------------ internals cards */
 
@@ -628,8 +679,7 @@
     bar.range.addEventListener("input", () => { pause(); setFrame(+bar.range.value); });
     bar.range.addEventListener("change", writeUrl);
     bar.label = document.createElement("span");
-    bar.label.id = "anim-step"; bar.label.className = "anim-step";
-    bar.label.setAttribute("aria-live", "polite");
+    bar.label.id = "anim-step"; bar.label.className = "anim-step";  // spoken through #live-status, calmly
     bar.speed = document.createElement("select");
     bar.speed.setAttribute("aria-label", "Speed");
     const speeds = SPEEDS.includes(state.speed) ? SPEEDS : [...SPEEDS, state.speed].sort((a, b) => a - b);
@@ -736,14 +786,17 @@
     if (event.altKey || event.ctrlKey || event.metaKey || !state.data || state.busy) return;
     const t = event.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
-    if (t && t.closest && t.closest("[role=slider],[role=combobox],[role=listbox],[role=tab],[role=tablist]")) return;
+    if (t && t.closest && t.closest("[role=slider],[role=combobox],[role=listbox],[role=tab],[role=tablist],[role=menu],[role=dialog]")) return;
+    // on a plot that shows the start, the arrows move the start (assets/a11y.js)
+    if (t && t.closest && t.closest("[data-start-keys]") && /^Arrow/.test(event.key)) return;
     const keys = {
       " ": toggle, ArrowLeft: () => stepTo(state.frame - 1), ArrowRight: () => stepTo(state.frame + 1),
       Home: () => stepTo(0), End: () => stepTo(state.last),
     };
     const act = keys[event.key];
     if (!act) return;
-    if (event.key === " " && t && t.tagName === "BUTTON" && t !== bar.play) return;  // a button's own click
+    // a button's or a link's own key (the play button is the one that plays)
+    if (event.key === " " && t && t.closest && t.closest("button,[role=button],a[href]") && t !== bar.play) return;
     event.preventDefault();
     act();
   });
@@ -773,5 +826,8 @@
     window.requestAnimationFrame(shown);
   });
 
-  window.optiscape = { draw, syncUrl, play, pause, setFrame, state, render, toggle, graphs, arrows };
+  window.optiscape = {
+    draw, syncUrl, play, pause, setFrame, state, render, toggle, graphs, arrows, announce,
+    frameSentence, reducedMotion, stepTo,
+  };
 })();

@@ -116,6 +116,7 @@ def run_slider(index: int, optimizer: str, param: Param, value: object, place: s
                 id=slider(index, optimizer, param.name, place, kind),
                 min=low, max=high, step=0.01, value=low if position is None else position,
                 marks=marks, label=None, size="sm", updatemode="drag",
+                thumbLabel=f"{label} (log scale)",  # the thumb is what takes the focus
                 **{"aria-label": f"{label} (slider, log scale)"},
             ),
         ],

@@ -33,13 +33,74 @@ GRAPH_CONFIG = {
 
 
 
-def _graph(graph: Graph) -> dcc.Graph:
+FIGURE_DESCRIPTION = "figure-description"  # the runs in words: every figure's description
+START_KEYS = "start-keys"  # how the arrow keys move the start: a start figure's description
+LIVE = "live-status"  # the polite live region: playback and the preset's claim
+
+# Each graph's accessible name (its description, written from the data, is shared:
+# `FIGURE_DESCRIPTION`); a view added later is named after its tab.
+GRAPH_NAMES = {
+    "contour": "Contour plot of the loss surface with each run's path",
+    "loss": "Loss against step, one curve per run",
+    "3d": "3D loss surface with each run's path",
+    "panels": "One contour plot per run",
+    "internals": "Contour plot with each run's gradient and step arrows at the current step",
+}
+# Graphs that show the start point: with the keyboard focus on them, the arrow keys move it
+# (assets/a11y.js).
+START_KINDS = ("plane", "arrows")
+START_KEYS = (
+    "Arrow keys move the start point by a fortieth of the plot, with Shift by a tenth; "
+    "space plays and pauses; Home and End go to the first and last step."
+)
+
+
+def graph_name(graph: Graph, view: View) -> str:
+    """What a screen reader calls `graph`."""
+    return GRAPH_NAMES.get(graph.name, f"{view.label}: {graph.name.replace('-', ' ')} plot")
+
+
+def _graph(graph: Graph, view: View) -> html.Div:
+    """A graph in a frame that names it and points at the description of the runs; a graph
+    showing the start point takes the keyboard focus (arrow keys move the start)."""
     config = GRAPH_CONFIG
     if graph.kind == "plane":  # the start marker (a shape) can be dragged
         config = {**GRAPH_CONFIG, "edits": {"shapePosition": True}}
-    return dcc.Graph(
-        id=graph.id, config=config, style={"height": graph.height}, className="view-graph",
-        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+    keyboard = graph.kind in START_KINDS
+    described = f"{FIGURE_DESCRIPTION} {START_KEYS}" if keyboard else FIGURE_DESCRIPTION
+    frame = {
+        "role": "application" if keyboard else "figure",
+        "aria-label": graph_name(graph, view),
+        "aria-describedby": described,
+    }
+    if keyboard:
+        frame.update({"tabIndex": "0", "data-start-keys": "1",
+                      "aria-keyshortcuts": "ArrowLeft ArrowRight ArrowUp ArrowDown"})
+    return html.Div(
+        dcc.Graph(
+            id=graph.id, config=config, style={"height": graph.height}, className="view-graph",
+            figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+        ),
+        id=f"{graph.id}-frame", className="figure-frame", **frame,
+    )
+
+
+def described_figures() -> list:
+    """What every figure's `aria-describedby` points at: the description of the runs (sent
+    with each computation) and how the keyboard moves the start; read, not shown."""
+    return [
+        html.P(id=FIGURE_DESCRIPTION, className="visually-hidden"),
+        html.P(START_KEYS, id=START_KEYS, className="visually-hidden"),
+    ]
+
+
+def live_region() -> html.Div:
+    """Spoken, politely, by screen readers: the step and each run's loss while playing (at a
+    calm rate), on pause and step, and the preset's claim with its verdict
+    (assets/animation.js, assets/a11y.js)."""
+    return html.Div(
+        id=LIVE, className="visually-hidden", role="status",
+        **{"aria-live": "polite", "aria-atomic": "true"},
     )
 
 
@@ -53,7 +114,7 @@ def animation_bar() -> html.Div:
 
 
 def _panel(view: View) -> dmc.TabsPanel:
-    body = [_graph(g) for g in view.graphs]
+    body = [_graph(g, view) for g in view.graphs]
     if "internals" in view.needs:
         body = [
             *body,
@@ -94,9 +155,9 @@ def caption(preset: Preset | None, verdict: Verdict | None, edited: bool) -> lis
         mark, kind = {True: ("✓ holds", "holds"), False: ("✗ does not hold", "fails")}.get(
             verdict.holds, ("? cannot be checked", "unknown")
         )
-        lines.append(html.Div(
+        lines.append(html.Div(  # announced by assets/a11y.js through the live region
             [html.Strong(f"Claim {mark}: "), verdict.sentence],
-            className=f"claim claim-{kind}", role="status",
+            className=f"claim claim-{kind}",
         ))
     return lines
 
@@ -162,6 +223,6 @@ def notices(items: Sequence, title: str = "Some settings were ignored"):
         return None
     return dmc.Alert(
         html.Ul([html.Li([html.Strong(n.label or n.field), f": {n.message}"]) for n in items]),
-        title=title, color="orange", withCloseButton=True,
+        title=title, color="orange", withCloseButton=True, closeButtonLabel="Dismiss this notice",
         className="notice",
     )

@@ -8,7 +8,7 @@ from typing import Sequence
 
 from engine import Run
 from engine.config import batch_label
-from figures.theme import PALETTE, run_dash
+from figures.theme import PALETTE, run_dash, run_symbol
 from figures.views import RunStyle
 from optimizers import OPTIMIZERS, SCHEDULES
 
@@ -91,9 +91,10 @@ def short_labels(runs: Sequence[Run]) -> list[str]:
 
 
 def run_styles(runs: Sequence[Run], colors: Sequence[str]) -> tuple[RunStyle, ...]:
-    """How each run is drawn: long label, colour, distinct short name, dash by position."""
+    """How each run is drawn: long label, colour, distinct short name, dash and symbol by
+    position."""
     return tuple(
-        RunStyle(run_label(run), color, name, run_dash(i))
+        RunStyle(run_label(run), color, name, run_dash(i), run_symbol(i))
         for i, (run, color, name) in enumerate(zip(runs, colors, short_labels(runs)))
     )
 
@@ -101,6 +102,6 @@ def run_styles(runs: Sequence[Run], colors: Sequence[str]) -> tuple[RunStyle, ..
 def placeholder_styles(count: int) -> tuple[RunStyle, ...]:
     """Styles of `count` runs before their labels are known (the browser patches them)."""
     return tuple(
-        RunStyle(f"run {i + 1}", PALETTE[i % len(PALETTE)], f"run {i + 1}", run_dash(i))
+        RunStyle(f"run {i + 1}", PALETTE[i % len(PALETTE)], f"run {i + 1}", run_dash(i), run_symbol(i))
         for i in range(count)
     )

@@ -7,14 +7,13 @@ Two scales of type and line: the page's (readable at 1280 px) and classroom mode
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 INK = "#1f2933"
 
 # Okabe–Ito: distinguishable with every common colour-vision deficiency (yellow last:
-# weakest on a light background). Runs 9–16 reuse these colours with a dash (DASHES).
+# weakest on a light background). Runs 9–16 reuse these colours.
 PALETTE = (
     "#0072B2",
     "#D55E00",
@@ -25,19 +24,37 @@ PALETTE = (
     "#000000",
     "#F0E442",
 )
-# Line dash of runs 1–8 and of runs 9–16, and their head-marker symbols.
-DASHES = ("solid", "dash")
-HEAD_SYMBOLS = ("circle", "diamond")
+# Runs stay apart without colour too (colour blindness, a washed-out projector, a grey
+# print): each of 16 runs has its own pair of line dash and marker symbol (`run_dash`,
+# `run_symbol`), and its name is written at its moving point.
+DASHES = ("solid", "dash", "dot", "dashdot")
+SYMBOLS = (
+    "circle", "square", "diamond", "triangle-up", "triangle-down", "pentagon", "hexagon",
+    "triangle-right",
+)
+# The 3D view (WebGL) knows fewer symbols: the same place in this list.
+SYMBOLS_3D = ("circle", "square", "diamond", "circle-open", "square-open", "diamond-open", "cross", "x")
+
+
+def _shift(index: int) -> int:
+    return index // len(PALETTE)  # 0 for runs 1–8, 1 for runs 9–16, …
 
 
 def run_dash(index: int) -> str:
-    """The dash of run `index` (0-based): solid for the first eight, dashed after."""
-    return DASHES[(index // len(PALETTE)) % len(DASHES)]
+    """The line dash of run `index` (0-based): solid, dash, dot, dash-dot in turn; a run
+    sharing its colour with an earlier one (runs 9–16) is two patterns further on."""
+    return DASHES[(index + 2 * _shift(index)) % len(DASHES)]
 
 
-def head_symbol(dash: str) -> str:
-    """The current-position marker of a run drawn with `dash`."""
-    return HEAD_SYMBOLS[0] if dash == "solid" else HEAD_SYMBOLS[1]
+def run_symbol(index: int) -> str:
+    """The marker symbol of run `index`: one of eight; runs 9–16 one further on, so that no
+    two of 16 runs share both dash and symbol, and no two of the same colour share either."""
+    return SYMBOLS[(index + _shift(index)) % len(SYMBOLS)]
+
+
+def symbol_3d(symbol: str) -> str:
+    """The 3D view's stand-in for a run's `symbol`."""
+    return SYMBOLS_3D[SYMBOLS.index(symbol)] if symbol in SYMBOLS else SYMBOLS_3D[0]
 
 
 # A warm, neutral grey surface: no hue of its own, so every palette colour stands out on it
@@ -56,6 +73,15 @@ MINIMUM_MARKER = dict(symbol="star", size=16, color="#FFD700", line=dict(color="
 LOCAL_MINIMUM_MARKER = dict(symbol="star-open", size=14, color="#444", line=dict(width=1.5))
 START_MARKER = dict(symbol="x-thin", size=14, line=dict(color="#222", width=3))
 DIVERGED = "#b42318"  # the "diverged" marks' outline and text colour
+MUTED = "#4b5563"  # secondary text and the −g arrows (7.6:1 on white)
+
+# Text drawn over the surface (run names at their points, divergence marks) sits on a white
+# halo, so that it reads against the halo whatever the surface beneath: its colour keeps
+# 4.5:1 with white (`text_color`). The same four shadows at 2 px as plotly's own "auto".
+TEXT_HALO = ", ".join(f"{x}px {y}px 2px #ffffff" for x, y in ((1, 1), (-1, -1), (1, -1), (-1, 1)))
+# Hover boxes: dark text on white, the border in the colour of what is hovered (a hover box
+# in the trace's own colour would put white or grey text on gold, sky blue or yellow).
+HOVER_BG = "#ffffff"
 
 
 @dataclass(frozen=True)
@@ -91,7 +117,7 @@ def base_layout(classroom: bool = False, **overrides) -> dict:
         plot_bgcolor="white",
         uirevision="keep",
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.7)"),
-        hoverlabel=dict(font=dict(family=FONT, size=s.font)),
+        hoverlabel=hover_label(INK, classroom),
     )
     layout.update(overrides)
     return layout
@@ -106,28 +132,64 @@ def axis_style(title: str, classroom: bool) -> dict:
     )
 
 
-def _channels(color: str) -> tuple[float, float, float]:
-    h = color.lstrip("#")
+def hover_label(border: str, classroom: bool = False) -> dict:
+    """A hover box: dark text on white with a border of `border` (a run's colour)."""
+    s = scale(classroom)
+    return dict(
+        bgcolor=HOVER_BG, bordercolor=border, font=dict(family=FONT, size=s.font, color=INK),
+    )
+
+
+NAMED = {"white": "#ffffff", "black": "#000000", "transparent": "rgba(0,0,0,0)"}
+
+
+def rgba(color: str) -> tuple[float, float, float, float]:
+    """A CSS colour as plotly writes them (#rgb, #rrggbb, rgb(…), rgba(…), white, black)
+    as red, green, blue in 0…1 and opacity."""
+    text = NAMED.get(color.strip().lower(), color.strip().lower())
+    if text.startswith("rgb"):
+        parts = [float(v) for v in text[text.index("(") + 1:text.rindex(")")].split(",")]
+        alpha = parts[3] if len(parts) > 3 else 1.0
+        return parts[0] / 255, parts[1] / 255, parts[2] / 255, alpha
+    h = text.lstrip("#")
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
-    return tuple(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return (*(int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)), 1.0)
+
+
+def over(color: str, background: str = "#ffffff") -> str:
+    """`color` as seen over the opaque `background` (its opacity blended in), as hex."""
+    r, g, b, a = rgba(color)
+    br, bg, bb, _ = rgba(background)
+    mixed = (a * c + (1 - a) * d for c, d in zip((r, g, b), (br, bg, bb)))
+    return "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in mixed))
+
+
+def _channels(color: str) -> tuple[float, float, float]:
+    return rgba(over(color))[:3] if rgba(color)[3] < 1 else rgba(color)[:3]
 
 
 def luminance(color: str) -> float:
-    """WCAG relative luminance of a hex colour."""
+    """WCAG relative luminance of a colour (one with opacity: as seen over white)."""
     lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in _channels(color)]
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
+def large_text(size: float, bold: bool = False) -> bool:
+    """WCAG's large text (3:1 suffices): at least 24 px, or 18.66 px bold."""
+    return size >= 24 or (bold and size >= 18.66)
+
+
 def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two hex colours (1 to 21)."""
+    """WCAG contrast ratio of two colours (1 to 21)."""
     la, lb = sorted((luminance(a), luminance(b)), reverse=True)
     return (la + 0.05) / (lb + 0.05)
 
 
 @functools.lru_cache(maxsize=1024)  # a pure function of a few colours, asked for every run
 def text_color(color: str, background: str = "#ffffff", ratio: float = 4.5) -> str:
-    """`color`, darkened just enough to be read as text on `background` (WCAG `ratio`)."""
+    """`color`, darkened just enough to be read as text on `background` (WCAG `ratio`):
+    a run's name in its own colour, on white or on the white halo of `TEXT_HALO`."""
     r, g, b = _channels(color)
     for step in range(21):
         k = 1 - step / 20

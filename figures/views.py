@@ -45,10 +45,13 @@ from figures.theme import (
     MINIMUM_MARKER,
     START_MARKER,
     SURFACE_COLORSCALE,
+    TEXT_HALO,
     axis_style,
     base_layout,
-    head_symbol,
+    hover_label,
     scale,
+    symbol_3d,
+    text_color,
 )
 from landscapes import Surface
 
@@ -74,12 +77,14 @@ class Grid:
 @dataclass(frozen=True)
 class RunStyle:
     """How one run is drawn: long label (legends, tables), colour, short name written at
-    its point ("Momentum"), and line dash (plotly's names)."""
+    its point ("Momentum"), line dash and marker symbol (plotly's names): dash and symbol
+    tell runs apart without their colours."""
 
     label: str
     color: str
     name: str = ""
     dash: str = "solid"
+    symbol: str = "circle"
 
     @property
     def short(self) -> str:
@@ -141,7 +146,7 @@ def _path_traces(
                 type="scatter3d", x=[], y=[], z=[], mode="markers+text" if labels else "markers",
                 showlegend=False, hoverinfo="skip", text=[], textposition="top center",
                 textfont=dict(size=s.label, color=INK),
-                marker=dict(color=run.color, size=s.head * 0.55, symbol=head_symbol(run.dash),
+                marker=dict(color=run.color, size=s.head * 0.55, symbol=symbol_3d(run.symbol),
                             line=dict(color=HALO, width=2)),
                 meta={"role": "head", "run": i}, **common,
             ))
@@ -158,10 +163,12 @@ def _path_traces(
         path = dict(
             mode="lines" if kind == "loss" else "lines+markers",
             line=dict(color=run.color, width=width if kind != "loss" else s.line, dash=run.dash),
-            meta={"role": "path", "run": i}, showlegend=legend, **common,
+            meta={"role": "path", "run": i}, showlegend=legend,
+            hoverlabel=hover_label(run.color, classroom), **common,
         )
         if kind != "loss":
-            path["marker"] = dict(color=run.color, size=s.marker, maxdisplayed=MAX_MARKERS)
+            path["marker"] = dict(color=run.color, size=s.marker, symbol=run.symbol,
+                                  maxdisplayed=MAX_MARKERS)
             path["hovertemplate"] = f"{run.short}<br>step %{{pointNumber}}<br>x=%{{x:.4g}}, y=%{{y:.4g}}<extra></extra>"
         else:
             path["hovertemplate"] = f"{run.short}: %{{y:.4g}}<extra></extra>"
@@ -169,22 +176,23 @@ def _path_traces(
         heads.append(dict(
             mode="markers+text" if labels else "markers", showlegend=False, hoverinfo="skip",
             text=[], textposition="middle right" if kind == "loss" else LABEL_POSITIONS[i % 4],
-            textfont=dict(size=s.label, color=run.color, weight=600, shadow="auto"),
+            textfont=dict(size=s.label, color=text_color(run.color), weight=600, shadow=TEXT_HALO),
             cliponaxis=False,  # a head is always inside the plot; its name may stick out
-            marker=dict(color=run.color, size=s.head, symbol=head_symbol(run.dash),
+            marker=dict(color=run.color, size=s.head, symbol=run.symbol,
                         line=dict(color=HALO, width=s.head_outline)),
             meta={"role": "head", "run": i}, **common,
         ))
         heads.append(dict(
             mode="markers+text", showlegend=False, text=[],
             textposition="bottom right" if kind == "loss" else "top center",
-            textfont=dict(size=s.label, color=DIVERGED, weight=600, shadow="auto"),
+            textfont=dict(size=s.label, color=DIVERGED, weight=600, shadow=TEXT_HALO),
             cliponaxis=False,
             marker=dict(
                 symbol="triangle-up" if kind == "loss" else "x", size=s.head + 2,
                 color=run.color, line=dict(color=DIVERGED if kind == "loss" else HALO, width=2),
             ),
             hovertemplate="%{text}<extra>" + run.short + "</extra>",
+            hoverlabel=hover_label(DIVERGED, classroom),
             meta={"role": "diverged", "run": i}, **common,
         ))
     return halos + paths + heads
@@ -202,6 +210,7 @@ def _minima_traces(surface: Surface, params: dict, legend: bool = True, classroo
             type="scatter", x=[float(m[0]) for m in points], y=[float(m[1]) for m in points],
             mode="markers", marker={**marker, "size": marker["size"] + grow}, name=name,
             showlegend=legend, meta={"role": role},
+            hoverlabel=hover_label(marker["line"].get("color", marker["color"]), classroom),
             hovertemplate=name + " (%{x:.4g}, %{y:.4g})<extra></extra>",
         )
         for points, marker, name, role in kinds
@@ -272,6 +281,7 @@ def contour_figure(
     start_trace = dict(
         type="scatter", x=[float(start[0])], y=[float(start[1])], mode="markers",
         marker=START_MARKER, name="start", meta={"role": "start"},
+        hoverlabel=hover_label(INK, classroom),
         hovertemplate="start (%{x:.4g}, %{y:.4g})<br>drag the circle to move it<extra></extra>",
     )
     xaxis, yaxis = plane_axes(surface.domain, classroom)
@@ -408,7 +418,8 @@ def panels_figure(
     s = scale(classroom)
     titles = [
         {**a, "text": (run.short if classroom else run.label),
-         "font": {**a.get("font", {}), "size": s.title if classroom else 13, "color": run.color}}
+         "font": {**a.get("font", {}), "size": s.title if classroom else 13,
+                  "color": text_color(run.color)}}
         for a, run in zip(subplots.get("annotations", []), runs)
     ]
     return _figure(

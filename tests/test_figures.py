@@ -17,6 +17,7 @@ from figures import loss_figure as loss_dict
 from figures import panels_figure as panels_dict
 from figures import surface3d_figure as surface3d_dict
 from figures.labels import run_label
+from figures.theme import run_dash
 from figures.payload import significant, trajectory_payload
 from figures.scaling import height_offset, log_floor, to_display
 from figures.summary import steps_to_tolerance, summarize
@@ -296,7 +297,8 @@ def test_short_labels_name_the_optimizer_and_tell_duplicates_apart():
     same = run_styles([Run("sgd", {"lr": 0.1}), Run("sgd", {"lr": 0.1, "weight_decay": 0.1})], PALETTE)
     assert [s.name for s in same] == ["SGD 1", "SGD 2"]
     many = run_styles([Run("sgd", {"lr": 0.001 * (i + 1)}) for i in range(16)], PALETTE * 2)
-    assert [s.dash for s in many] == ["solid"] * 8 + ["dash"] * 8
+    assert [s.dash for s in many[:4]] == ["solid", "dash", "dot", "dashdot"]
+    assert len({(s.dash, s.symbol) for s in many}) == 16  # apart without their colours
     assert len({s.name for s in many}) == 16
 
 
@@ -353,8 +355,8 @@ def test_payloads_never_carry_nan_or_infinity(surface, runs, start):
     _no_nan(internals_payload(trajectories))
     assert payload["domain"] == [list(a) for a in SURFACES[surface].domain]
     assert payload["start"] == list(start) and payload["tolerance"] == 1e-6
-    for run, t in zip(payload["runs"], trajectories):
-        assert run["name"] and run["dash"] == "solid"
+    for i, (run, t) in enumerate(zip(payload["runs"], trajectories)):
+        assert run["name"] and run["dash"] == run_dash(i)
         if t.diverged_at is not None or run["edge"] is not None:
             assert run["mark_step"] is not None and run["mark_text"]
         if run["edge"] is not None:
