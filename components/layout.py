@@ -9,7 +9,13 @@ from components import ids
 from components.controls import noise_section, surface_section
 from components.forms import state_to_form
 from components.run_card import ADD_RUN, RUNS, run_cards
-from components.views import animation_bar, classroom_strip, view_tabs
+from components.views import (
+    animation_bar,
+    classroom_strip,
+    described_figures,
+    live_region,
+    view_tabs,
+)
 from urlstate import default_state
 from urlstate.presets import PRESETS
 
@@ -62,7 +68,10 @@ def control_panel() -> html.Aside:
             dmc.AccordionPanel(
                 [
                     html.Div(id=RUNS, className="runs"),
-                    dmc.Button("+ Add run", id=ADD_RUN, variant="light", size="xs", fullWidth=True),
+                    dmc.Button(
+                        "+ Add run", id=ADD_RUN, variant="light", size="xs", fullWidth=True,
+                        className="add-run",
+                    ),
                 ]
             ),
         ],
@@ -86,8 +95,10 @@ def main_area() -> html.Main:
             animation_bar(),
             view_tabs("contour"),
             html.Div(id=ids.SUMMARY, className="summary-wrap"),
+            *described_figures(),
+            live_region(),
         ],
-        className="views",
+        className="views", id="main", tabIndex="-1",
     )
 
 
@@ -109,6 +120,9 @@ def page() -> dmc.MantineProvider:
     return dmc.MantineProvider(
         html.Div(
             [
+                # The first stop of the Tab key: past the header and the controls to the
+                # figures (on a phone they come first on the screen, last in the page).
+                html.A("Skip to the figures", href="#main", className="skip-link"),
                 header(),
                 html.Div(id=ids.NOTICE, className="notice-wrap"),
                 html.Div(id=ids.INPUT_NOTICE, className="notice-wrap"),
@@ -118,7 +132,11 @@ def page() -> dmc.MantineProvider:
             id=ids.SHELL,
             className="shell",
         ),
-        theme={"fontFamily": "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "primaryColor": "blue"},
+        theme={
+            "fontFamily": "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+            "primaryColor": "blue",
+            "respectReducedMotion": True,  # no sliding panels when motion is unwanted
+        },
     )
 
 

@@ -16,8 +16,9 @@ from components import ids
 from components.controls import noise_section, surface_params, surface_section
 from components.forms import PageForm, form_to_draft, state_to_form
 from components.run_card import ALL_CHOICES, ALL_FIELDS, ALL_FLAGS, RUNS, run_cards, runs_from
-from components.views import caption, classroom_strip, notices, summary_table
+from components.views import FIGURE_DESCRIPTION, caption, classroom_strip, notices, summary_table
 from computation import GRAPHS, compute, figure_key, figures_for
+from figures.describe import describe
 from figures.registry import VIEWS
 from landscapes import SURFACES
 from urlstate import PRESET_STATES, PRESETS, AppState, parse_query, to_query
@@ -174,6 +175,7 @@ UPDATE_OUTPUTS = dict(
     key=Output(ids.FIGURE_KEY, "data"),
     figures=[Output(g.id, "figure") for g in GRAPHS],
     caption=Output(ids.PRESET_CAPTION, "children"),
+    description=Output(FIGURE_DESCRIPTION, "children"),
     notice=Output(ids.INPUT_NOTICE, "children"),
     field_errors=Output(ids.field(ALL), "error"),
     run_errors=Output(ALL_FIELDS, "error"),
@@ -202,6 +204,10 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
         key=new_key,
         figures=list(figures_for(new_key)) if new_key != key else FIGURES_UNCHANGED,
         caption=caption(PRESETS.get(state.preset), result.verdict, result.edited),
+        description=describe(  # the figures' text alternative
+            state.simulation, [style.name for style in result.styles], result.summary,
+            state.tolerance, [t.xy[-1] for t in result.trajectories],
+        ),
     )
 
 
