@@ -41,8 +41,8 @@ LIKELY_STEPS = (1_000, 5_000)  # with the engine's 4× overshoot, they serve 250
 
 def likely_simulations() -> list:
     """What a class is likely to ask for beyond the default page: every preset, and each
-    optimizer alone at LIKELY_STEPS. A group of any size runs on single-run code in several
-    calls and a shorter request on a longer compiled scan (engine/trajectories.py), and the
+    optimizer alone at LIKELY_STEPS. A group of any size runs on the one-run group's code in
+    several calls and a shorter request on a longer compiled scan (engine/trajectories.py), and the
     surface is data, so these cover most changes a student makes without a compilation."""
     from dataclasses import replace
 
@@ -91,6 +91,20 @@ def warm_up() -> None:
         _ready.set()  # a failed warm-up only means the first request compiles
     yield_to_requests()
     compile_structures(likely_simulations())
+    warm_up_maps()
+
+
+def warm_up_maps() -> None:
+    """The map presets' first maps (compiles their sweeps and keeps the maps cached)."""
+    from dataclasses import replace
+
+    from computation import is_map, map_payload
+    from urlstate.reader import normalize
+
+    for name, state in PRESET_STATES.items():
+        state = normalize(replace(state, preset=name))
+        if is_map(state):
+            map_payload(state, "")
 
 
 @server.get("/healthz")

@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from engine import Trajectory, simulate
+from engine import ConfigError, Trajectory, simulate
 from figures import placeholder_styles, run_styles
 from figures.payload import internals_payload, trajectory_payload
 from figures.registry import CONTOUR_RESOLUTION, GRAPHS, VIEWS, Scene, build_figures
@@ -87,7 +87,15 @@ class Result:
     def verdict(self) -> Verdict | None:
         """The preset's claim on these runs (None without a preset)."""
         preset = PRESETS.get(self.state.preset)
-        return evaluate(preset, self.state.simulation, self.trajectories) if preset else None
+        if preset is None:
+            return None
+        field = None
+        if preset.claim.about_map:  # on the map of the preset's view, for the current runs
+            try:
+                field = cached_map(replace(self.state, view=preset.state.view))
+            except ConfigError as error:
+                return Verdict(None, f"Can't be checked: {error.message}.")
+        return evaluate(preset, self.state.simulation, self.trajectories, field)
 
     @functools.cached_property
     def edited(self) -> bool:
@@ -147,7 +155,7 @@ def map_payload(state: AppState, query: str, labels: Sequence[str] = ()) -> dict
 @functools.lru_cache(maxsize=64)
 def figures_for(key: str) -> tuple[Figure, ...]:
     """Every graph's static figure for a `figure_key`, in the order of `GRAPHS`."""
-    name, params, count, classroom = json.loads(key)
+    name, params, count, classroom = json.loads(key)[:4]
     surface = SURFACES[name]
     scene = Scene(surface, params, placeholder_styles(count), surface.default_start, classroom)
     return build_figures(scene)

@@ -247,7 +247,7 @@
       if (el) el.textContent = describeCell(meta, index[0], index[1]);
     });
     gd.on("plotly_afterplot", () => {
-      if (m.data && m.data.kind === "fan" && !m.playing) cloudFast(gd, m.frame);
+      if (m.data && m.data.kind === "fan" && !m.playing) cloudFast(gd, currentFrame());
     });
   }
 
@@ -292,12 +292,16 @@
       if (generation === m.generation) setStatus("The full map could not be computed (" + error.message + "); showing " + d.x.length + " × " + d.x.length + ".");
     });
   }
+  function currentFrame() {
+    const o = window.optiscape;
+    return o && o.state && Number.isInteger(o.state.frame) ? o.state.frame : m.frame;
+  }
   function fillAll() {
     const done = mapGraphs().map((g) => {
       const gd = graphDiv(g.id);
       if (!gd || !gd.data) return null;
       hook(gd, g.id);
-      if (m.data.kind === "fan") return g.kind === "plane" ? cloudRestyle(gd, m.frame) : fillFan(gd, gd);
+      if (m.data.kind === "fan") return g.kind === "plane" ? cloudRestyle(gd, currentFrame()) : fillFan(gd, gd);
       return g.kind === m.data.kind ? fillGrid(gd, gd) : null;
     }).filter(Boolean);
     return Promise.all(done);
@@ -312,12 +316,16 @@
     m.full = null;
     m.data = data || null;
     if (!data) return window.dash_clientside.no_update;
+    (data.panels || []).forEach((p) => {
+      p.outcome = decode(p.outcome, Int8Array);
+      p.step = decode(p.step, Int16Array);
+    });
     const generation = m.generation;
     const start = () => {
       if (generation !== m.generation) return;
-      const ready = mapGraphs().every((g) => {
+      const ready = mapGraphs().filter((g) => g.view === data.kind).every((g) => {
         const gd = graphDiv(g.id);
-        return gd && gd._fullLayout && gd.layout && gd.layout.meta !== undefined;
+        return gd && gd._fullLayout && (gd.data || []).some((t) => t.meta && t.meta.map);
       });
       if (!ready) { window.setTimeout(start, 50); return; }
       if (data.kind !== "fan") setStatus("Map " + sizeText() + ": hover a cell for its numbers, click it to open that run.");

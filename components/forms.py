@@ -15,6 +15,8 @@ from figures.theme import PALETTE
 from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import AppState
+from engine.maps import settings
+from urlstate.maps import MAP_KEYS, axis_text, default_axes
 from urlstate.reader import Draft, batch_text, boolean, color
 
 MAX_TEXT = 64  # no meaningful value is longer; a longer one stays invalid, and named, when cut
@@ -109,7 +111,9 @@ def form_to_draft(form: PageForm, base: AppState, preset: str | None = None) -> 
         "seed": _raw(v.get("seed")),
     }
     draft.presentation = {
-        key: v[key] for key in ("tol", "view", "classroom", "hide") if v.get(key) is not None
+        key: _raw(v[key]) if key in MAP_KEYS else v[key]
+        for key in ("tol", "view", "classroom", "hide", *MAP_KEYS)
+        if v.get(key) is not None
     }
     return draft
 
@@ -124,6 +128,23 @@ def run_values(run, color: str) -> dict[str, object]:
     values["batch"] = "" if run.batch_size is None else run.batch_size
     values["color"] = color
     return values
+
+
+def map_values(state: AppState) -> dict[str, object]:
+    """The Maps section's values: grid, seeds, the axes as typed (empty: the defaults), the
+    default axes and run 1's settings (for its hints)."""
+    sim, maps = state.simulation, state.maps
+    defaults = default_axes(sim)
+    names = [n for n, (_, _, p) in settings(sim, 0).items() if p.kind == "float"]
+    return {
+        "grid": maps.grid,
+        "seeds": maps.seeds,
+        "hx": axis_text(maps.hx) if maps.hx else "",
+        "hy": axis_text(maps.hy) if maps.hy else "",
+        "hx_default": axis_text(defaults[0]),
+        "hy_default": axis_text(defaults[1]),
+        "map_settings": ", ".join(names),
+    }
 
 
 def state_to_form(state: AppState) -> PageForm:
@@ -143,6 +164,7 @@ def state_to_form(state: AppState) -> PageForm:
             "seed": sim.noise.seed,
             "tol": state.tolerance,
             "view": state.view,
+            **map_values(state),
         },
         runs=[
             RunForm(run.optimizer, run.schedule, run_values(run, state.color(i)))

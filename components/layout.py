@@ -8,6 +8,7 @@ from dash import dcc, html
 from components import ids
 from components.controls import noise_section, surface_section
 from components.forms import state_to_form
+from components.map_controls import map_section
 from components.run_card import ADD_RUN, RUNS, run_cards
 from components.views import (
     animation_bar,
@@ -79,7 +80,10 @@ def control_panel() -> html.Aside:
     )
     return html.Aside(
         dmc.Accordion(
-            [section("Surface & start", "surface-section"), runs, section("Mini-batch noise", "noise-section")],
+            [
+                section("Surface & start", "surface-section"), runs,
+                section("Mini-batch noise", "noise-section"), section("Maps", ids.MAP_SECTION),
+            ],
             multiple=True, value=["surface-section", "runs"], variant="separated",
         ),
         className="controls",
@@ -110,6 +114,7 @@ def stores() -> list:
         dcc.Store(id=ids.INTERNALS),
         dcc.Store(id=ids.FIGURE_KEY),
         dcc.Store(id=ids.QUERY_SYNC),
+        dcc.Store(id=ids.MAP_DATA),
         dcc.Store(id=ids.RENDERED_SURFACE),
         dcc.Store(id=ids.PLAYBACK),
     ]
@@ -146,6 +151,7 @@ def validation_layout() -> html.Div:
     return html.Div(
         [
             page(), *surface_section(form), *noise_section(form), *run_cards(form.runs),
+            *map_section(form),
             *classroom_strip(form),
         ]
     )

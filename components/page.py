@@ -17,18 +17,22 @@ from components.controls import noise_section, surface_params, surface_section
 from components.forms import PageForm, form_to_draft, state_to_form
 from components.run_card import ALL_CHOICES, ALL_FIELDS, ALL_FLAGS, RUNS, run_cards, runs_from
 from components.views import FIGURE_DESCRIPTION, caption, classroom_strip, notices, summary_table
-from computation import GRAPHS, compute, figure_key, figures_for
+from components.map_controls import map_section
+from computation import GRAPHS, compute, figure_key, figures_of, map_payload
 from figures.describe import describe
 from figures.registry import VIEWS
 from landscapes import SURFACES
 from urlstate import PRESET_STATES, PRESETS, AppState, parse_query, to_query
+from engine import ConfigError
+from urlstate.maps import opened_cell, opened_seed
 from urlstate.model import HIDEABLE
 from urlstate.reader import Notice, base_state, collect, labelled, read
 
 FIELD_OF_PATH = {  # where a page-level value is typed
     ("surface",): "surface", ("start", "x"): "start_x", ("start", "y"): "start_y",
     ("steps",): "steps", ("noise", "batch_size"): "batch", ("noise", "sigma"): "sigma",
-    ("noise", "seed"): "seed", ("tol",): "tol",
+    ("noise", "seed"): "seed", ("tol",): "tol", ("grid",): "grid", ("seeds",): "seeds",
+    ("hx",): "hx", ("hy",): "hy",
 }
 RUN_KEY_OF_PATH = {"batch_size": "batch"}  # a run path's key → its card field's name
 
@@ -111,6 +115,7 @@ def field_errors(entries: list, problems: tuple[Notice, ...], surface: str) -> l
     output=dict(
         surface=Output("surface-section", "children"),
         noise=Output("noise-section", "children"),
+        maps=Output(ids.MAP_SECTION, "children"),
         runs=Output(RUNS, "children"),
         notice=Output(ids.NOTICE, "children"),
         rendered=Output(ids.RENDERED_SURFACE, "data"),
@@ -136,6 +141,7 @@ def load(search: str | None, preset: str | None) -> dict:
     return dict(
         surface=surface_section(form),
         noise=noise_section(form),
+        maps=map_section(form),
         runs=run_cards(form.runs),
         notice=notices(problems),
         rendered=state.simulation.surface,
@@ -173,6 +179,7 @@ UPDATE_OUTPUTS = dict(
     csv=Output(ids.EXPORT_CSV, "href"),
     json_=Output(ids.EXPORT_JSON, "href"),
     key=Output(ids.FIGURE_KEY, "data"),
+    map_data=Output(ids.MAP_DATA, "data"),
     figures=[Output(g.id, "figure") for g in GRAPHS],
     caption=Output(ids.PRESET_CAPTION, "children"),
     description=Output(FIGURE_DESCRIPTION, "children"),
@@ -202,7 +209,8 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
         csv=f"{api}&format=csv",
         json_=api,
         key=new_key,
-        figures=list(figures_for(new_key)) if new_key != key else FIGURES_UNCHANGED,
+        map_data=map_payload(state, query, labels),
+        figures=figures_of(state, result.styles) if new_key != key else FIGURES_UNCHANGED,
         caption=caption(PRESETS.get(state.preset), result.verdict, result.edited),
         description=describe(  # the figures' text alternative
             state.simulation, [style.name for style in result.styles], result.summary,
@@ -282,6 +290,34 @@ def move_start(click: dict | None, relayout: dict | None):
     return f"{x:.4g}", f"{y:.4g}"
 
 
+MAP_GRAPHS = [g for v in VIEWS.values() if "map" in v.needs for g in v.graphs]
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    *[Input(g.id, "clickData") for g in MAP_GRAPHS],
+    State(ids.QUERY_SYNC, "data"),
+    prevent_initial_call=True,
+)
+def open_from_map(*args):
+    """A click on a map's cell (or on a seed of the fan's cloud) opens that run in the
+    trajectory view: a link like any other, read by `load`."""
+    shown = args[-1]
+    try:
+        point = ctx.triggered[0]["value"]["points"][0]
+        state = parse_query(shown)[0]
+        if state.view == "fan":
+            seed = point.get("customdata")
+            if seed is None:
+                raise PreventUpdate
+            opened = opened_seed(state, int(seed))
+        else:
+            opened = opened_cell(state, float(point["x"]), float(point["y"]))
+        return "?" + to_query(opened)
+    except (TypeError, KeyError, IndexError, ValueError, OverflowError, AttributeError, ConfigError):
+        raise PreventUpdate from None
+
+
 @callback(
     Output(ids.SHELL, "className", allow_duplicate=True),
     Input(ids.CLASSROOM_LINK, "n_clicks"),
@@ -305,6 +341,13 @@ clientside_callback(
     Input(ids.INTERNALS, "data"),
     Input(ids.FIGURE_KEY, "data"),
     *[State(g.id, "figure") for g in GRAPHS],
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    "function(data) { return window.optiscapeMaps.show(data); }",
+    Output(ids.MAP_DATA, "id"),
+    Input(ids.MAP_DATA, "data"),
     prevent_initial_call=True,
 )
 

@@ -43,4 +43,26 @@ def roughness(xy: np.ndarray) -> float:
     return float(np.mean(np.linalg.norm(np.diff(xy, n=2, axis=0), axis=1)))
 
 
-__all__ = ["nearest_distance", "roughness", "steps_to_tolerance", "within_tolerance"]
+def stability_limit(lam_max: np.ndarray | float, momentum: np.ndarray | float = 0.0):
+    """The largest learning rate at which gradient descent (momentum 0) or heavy ball still
+    converges on a quadratic with largest Hessian eigenvalue `lam_max`: lr·λmax < 2(1 + μ)
+    (Polyak 1964; Goh, "Why Momentum Really Works", Distill 2017)."""
+    return 2.0 * (1.0 + np.asarray(momentum, np.float64)) / np.asarray(lam_max, np.float64)
+
+
+def optimal_momentum(lr, lam_min, lam_max):
+    """Heavy ball's fastest momentum for learning rate `lr` on a quadratic with Hessian
+    eigenvalues in [λmin, λmax]: μ* = max((1 − √(lr·λmin))², (1 − √(lr·λmax))²), where the
+    slowest mode is critically damped."""
+    lr = np.asarray(lr, np.float64)
+    return np.maximum((1 - np.sqrt(lr * lam_min)) ** 2, (1 - np.sqrt(lr * lam_max)) ** 2)
+
+
+__all__ = [
+    "nearest_distance",
+    "optimal_momentum",
+    "roughness",
+    "stability_limit",
+    "steps_to_tolerance",
+    "within_tolerance",
+]

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from engine import Run, Simulation
+from engine.measures import optimal_momentum, stability_limit
 from figures.theme import INK, axis_style, base_layout, hover_label, scale
 from figures.views import Figure, RunStyle, _figure, _subplots, _axis_ref, plane_axes
 from landscapes import Surface
@@ -120,21 +121,24 @@ def basins_figure(
         xaxis, yaxis = plane_axes(surface.domain, classroom, x=_axis_ref("x", i))
         key = "" if i == 0 else str(i + 1)
         layout[f"xaxis{key}"] = {**layout.get(f"xaxis{key}", {}), **xaxis}
+        if i % cols:  # the y axis is named once per row
+            yaxis["title"] = {**yaxis["title"], "text": ""}
         layout[f"yaxis{key}"] = {**layout.get(f"yaxis{key}", {}), **yaxis}
     annotations = [
         {**title, "text": run.short if classroom else run.label,
          "font": dict(size=s.title, color=INK)}
         for title, run in zip(layout.get("annotations", []), runs)
     ]
-    annotations.append(dict(
-        text=f"darker: fewer steps to f − f* ≤ {tolerance:g} (of {steps}); "
-             "click a cell to open that start",
-        showarrow=False, xref="paper", yref="paper", x=0, y=-0.02, xanchor="left",
-        yanchor="top", font=dict(size=s.font, color=INK),
-    ))
+    legend = dict(
+        orientation="h", x=0, xanchor="left", y=-0.13, yanchor="top",
+        title=dict(text=f"Ends in (darker: fewer steps to f − f* ≤ {tolerance:g}):",
+                   side="top"),
+        font=dict(size=s.font, color=INK),
+    )
     return _figure(data, dict(
         **base_layout(classroom, hovermode="closest", showlegend=True, dragmode="pan",
-                      clickmode="event"),
+                      clickmode="event", legend=legend,
+                      margin=dict(l=58 if classroom else 50, r=20, t=40, b=40)),
         **{k: v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))},
         annotations=annotations,
         meta={"map": "basins", "categories": len(categories) - 2},
@@ -142,16 +146,6 @@ def basins_figure(
 
 
 # --------------------------------------------------------------------------- stability limits
-
-
-def _eigenvalues(surface: Surface, params: dict) -> tuple[float, float] | None:
-    """The Hessian's eigenvalues of a quadratic surface (λmin, λmax), else None."""
-    if surface.name == "sphere":
-        return 2.0, 2.0
-    if surface.name == "canyon":
-        kappa = params.get("kappa", 1.0)
-        return min(1.0, kappa), max(1.0, kappa)
-    return None
 
 
 def stability_traces(
@@ -166,9 +160,7 @@ def stability_traces(
     if run.clip_norm is not None or run.clip_value is not None:
         return []
     names = [a[0] for a in axes]
-    if _eigenvalues(surface, params) is None:
-        return []
-    if not set(names) <= {"lr", "momentum", "weight_decay", "kappa"}:
+    if surface.eigenvalues is None or not set(names) <= {"lr", "momentum", "weight_decay", "kappa"}:
         return []
     heavy = run.optimizer == "momentum"
     grids = [
@@ -177,19 +169,17 @@ def stability_traces(
     ]
     gx, gy = np.meshgrid(*grids)
     values = {"lr": run.hyper["lr"], "momentum": run.hyper.get("momentum", 0.0),
-              "weight_decay": run.hyper.get("weight_decay", 0.0), "kappa": params.get("kappa")}
+              "weight_decay": run.hyper.get("weight_decay", 0.0), **params}
     values[names[0]], values[names[1]] = gx, gy
-    low, high = _eigenvalues(surface, {**params, "kappa": values["kappa"]})
-    decay = values["weight_decay"]
-    lam_max, lam_min = np.maximum(low, high) + decay, np.minimum(low, high) + decay
+    low, high = surface.eigenvalues(values)
+    lam_min, lam_max = low + values["weight_decay"], high + values["weight_decay"]
     mu = values["momentum"] if heavy else 0.0
-    limit = values["lr"] * lam_max - 2.0 * (1.0 + mu)
+    limit = values["lr"] - stability_limit(lam_max, mu)
     width = 4 if classroom else 2.5
     label = "lr·λmax = 2(1+μ)" if heavy else "lr·λmax = 2"
     traces = [_level_line(grids, limit, label, "#ffffff", width, "solid", "limit")]
     if heavy and "momentum" in names and "lr" in names:
-        lr = values["lr"]
-        optimal = np.maximum((1 - np.sqrt(lr * lam_min)) ** 2, (1 - np.sqrt(lr * lam_max)) ** 2)
+        optimal = optimal_momentum(values["lr"], lam_min, lam_max)
         traces.append(_level_line(grids, values["momentum"] - optimal,
                                   "optimal μ* = max(1 − √(lr·λ))²", "#ffffff", width, "dash",
                                   "optimal"))
@@ -282,7 +272,11 @@ def fan_loss_figure(
             hovertemplate="step %{x}: median %{y:.4g}<extra>" + run.short + "</extra>",
             meta={"map": "median", "panel": i},
         ))
-    title = "f − f* over seeds (median, 25–75 %, 10–90 %)" if gap else "f over seeds"
+    data += [
+        _legend_square(f"{band} of seeds", _rgba("#555555", opacity), classroom)
+        for band, opacity in (("25–75 %", 0.42), ("10–90 %", 0.2))
+    ]
+    title = "f − f* over seeds" if gap else "f over seeds"
     return _figure(data, dict(
         **base_layout(classroom, hovermode="closest", showlegend=True),
         xaxis=dict(range=[0, steps], **axis_style("step", classroom), zeroline=False),

@@ -36,6 +36,9 @@ class Surface:
     local_minima: Callable[[Mapping[str, float]], tuple[Point, ...]] = field(
         default=lambda p: ()
     )
+    # A quadratic's Hessian eigenvalues (λmin, λmax) for given parameter values (the same
+    # everywhere), from which the stability limits of gradient descent follow; None otherwise.
+    eigenvalues: Callable[[Mapping[str, float]], tuple[float, float]] | None = None
 
     def defaults(self) -> dict[str, float]:
         """The default value of every parameter."""

@@ -112,6 +112,7 @@ _SURFACES = (
         min_value=0.0,
         default_start=(-1.5, 1.2),
         description="Round bowl: every direction is equally steep.",
+        eigenvalues=lambda p: (2.0, 2.0),
     ),
     Surface(
         name="canyon",
@@ -127,6 +128,7 @@ _SURFACES = (
             Param("angle", 0.0, -90.0, 90.0, "rotation θ (degrees)"),
         ),
         description="A long narrow valley: steep across, nearly flat along.",
+        eigenvalues=lambda p: (min(1.0, p["kappa"]), max(1.0, p["kappa"])),
     ),
     Surface(
         name="saddle",

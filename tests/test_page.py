@@ -16,6 +16,7 @@ from dash import ctx
 
 from components import ids, page, run_card
 from computation import GRAPHS, figure_key
+from figures.registry import VIEWS
 from dash_context import Prop, call, controls, dash_context, json_safe, walk, walk_plain
 from engine.config import MAX_RUNS
 from optimizers import OPTIMIZERS, SCHEDULES
@@ -421,6 +422,10 @@ def compute(query: str, key: str | None = None) -> dict:
 
 
 FIGURES = tuple(f"figure-{g.name}" for g in GRAPHS)
+# The graphs of the trajectory views (the maps' graphs wait, empty, until a map is shown).
+TRAJECTORY_FIGURES = tuple(
+    f"figure-{g.name}" for v in VIEWS.values() if "map" not in v.needs for g in v.graphs
+)
 
 
 def test_compute_returns_every_run_summary_and_exports():
@@ -437,7 +442,8 @@ def test_compute_returns_every_run_summary_and_exports():
     assert out["sync"] == query and out["json_"] == f"/api/trajectories?{query}"
     assert out["csv"] == f"/api/trajectories?{query}&format=csv"
     assert out["key"] == figure_key(state) and out["internals"] is None
-    assert all(go.Figure(out[name]).data for name in FIGURES)  # valid figures, with traces
+    assert all(go.Figure(out[name]) for name in FIGURES)  # valid figures
+    assert all(go.Figure(out[name]).data for name in TRAJECTORY_FIGURES)  # with traces
     json_safe(out)
 
 
@@ -464,7 +470,7 @@ def test_compute_rebuilds_figures_only_when_the_key_changes():
     ):
         again = compute(changed, first["key"])
         assert again["key"] != first["key"]
-        assert all(go.Figure(again[name]).data for name in FIGURES)
+        assert all(go.Figure(again[name]).data for name in TRAJECTORY_FIGURES)
 
 
 def test_compute_sends_internals_for_the_internals_view():

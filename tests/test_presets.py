@@ -13,10 +13,16 @@ from functools import cache
 
 import pytest
 
-from engine import Simulation, Trajectory, simulate, validate
+from engine import simulate, validate
 from urlstate import AppState, parse_query
+from urlstate.reader import normalize
+from mapping import compute_map
 from urlstate.claims import (
     CLAIMS,
+    BasinCount,
+    BasinShare,
+    FanWidens,
+    OnStabilityLimit,
     Claim,
     Differs,
     EndsNear,
@@ -43,9 +49,13 @@ SNAKE = r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
 
 
 @cache
-def computed(name: str) -> tuple[Simulation, tuple[Trajectory, ...]]:
-    sim = validate(PRESETS[name].state.simulation)
-    return sim, tuple(simulate(sim))
+def computed(name: str) -> tuple:
+    """(simulation, trajectories, map): the map of the preset's view for a claim about a map
+    (computed by mapping.py), else None."""
+    preset = PRESETS[name]
+    sim = validate(preset.state.simulation)
+    field = compute_map(normalize(preset.state)) if preset.claim.about_map else None
+    return sim, tuple(simulate(sim)), field
 
 
 # How to turn each kind of claim around (the turned claim must fail on the same trajectories).
@@ -59,6 +69,10 @@ CONTRARY = {
     Settles: lambda c: replace(c, calm=c.restless, restless=c.calm),
     NoiseGrows: lambda c: replace(c, batch_sizes=c.batch_sizes[::-1]),
     RoughnessGrows: lambda c: replace(c, runs=c.runs[::-1]),
+    BasinShare: lambda c: replace(c, runs=c.runs[::-1]),
+    BasinCount: lambda c: replace(c, count=c.count + 1),  # one basin more than there are
+    OnStabilityLimit: lambda c: replace(c, cells=-1),  # no edge lies within −1 cells
+    FanWidens: lambda c: replace(c, runs=c.runs[::-1]),
 }
 
 
@@ -140,7 +154,7 @@ def test_swapped_order_fails_with_the_measured_steps() -> None:
 
 def test_check_claim_is_evaluate_on_the_presets_own_simulation() -> None:
     preset = get_preset(DEFAULT_PRESET)
-    sim, trajectories = computed(DEFAULT_PRESET)
+    sim, trajectories, _ = computed(DEFAULT_PRESET)
     assert check_claim(preset, trajectories) == (True, evaluate(preset, sim, trajectories).sentence)
     fewer = check_claim(preset, trajectories[:2])
     assert fewer == (False, "Can't be checked: run 3 was removed.")

@@ -29,7 +29,13 @@ import numpy as np
 
 from engine import Simulation, Trajectory, simulate
 from engine.config import batch_label
-from engine.measures import nearest_distance, roughness, steps_to_tolerance, within_tolerance
+from engine.measures import (
+    nearest_distance,
+    roughness,
+    stability_limit,
+    steps_to_tolerance,
+    within_tolerance,
+)
 from landscapes import SURFACES
 
 Point = tuple[float, float]
@@ -65,9 +71,21 @@ class Claim(ABC):
     def measure(self, sim: Simulation, trajectories: Sequence[Trajectory], label: Label) -> Verdict:
         """The verdict, every referenced run being present (may raise `Unmeasurable`)."""
 
-    def check(self, sim: Simulation, trajectories: Sequence[Trajectory], label: Label) -> Verdict:
-        """Whether the claim holds on `trajectories` (the runs of the validated `sim`)."""
-        missing = sorted({i + 1 for i in self.indices() if not 0 <= i < len(trajectories)})
+    # A claim about a map (basins, hyperparameter map, fan) is measured on the map instead of
+    # the trajectories: `measure(sim, map, label)` with the map of mapping.py.
+    about_map = False
+
+    def check(
+        self, sim: Simulation, trajectories: Sequence[Trajectory], label: Label, field=None
+    ) -> Verdict:
+        """Whether the claim holds on `trajectories` (the runs of the validated `sim`), or,
+        for a claim about a map, on `field` (the map)."""
+        count = len(trajectories)
+        if self.about_map:
+            if field is None:
+                return Verdict(None, "Can't be checked: the claim is about the map.")
+            trajectories, count = field, len(sim.runs)
+        missing = sorted({i + 1 for i in self.indices() if not 0 <= i < count})
         if len(missing) == 1:
             return Verdict(None, f"Can't be checked: run {missing[0]} was removed.")
         if missing:
@@ -362,6 +380,129 @@ class RoughnessGrows(Claim):
         return Verdict(_increasing(values), f"Path roughness — {listed}.")
 
 
+
+# --- claims about maps (measured on mapping.py's maps) --------------------------------------
+
+
+def _panel(field, run: int):
+    for panel in getattr(field, "panels", ()):
+        if panel.run == run:
+            return panel
+    raise Unmeasurable("the map has no panel for this run")
+
+
+def _share(panel, outcome: int) -> float:
+    return float(np.mean(panel.outcome == outcome))
+
+
+@dataclass(frozen=True)
+class BasinShare(Claim):
+    """On the basins map, run `runs[1]` sends a larger share of the starts into listed minimum
+    `minimum` (0: the first global one) than run `runs[0]`, by at least `margin`."""
+
+    runs: tuple[int, int]
+    minimum: int
+    margin: float
+    about_map = True
+
+    def indices(self) -> tuple[int, ...]:
+        return self.runs
+
+    def measure(self, sim, field, label) -> Verdict:
+        shares = [_share(_panel(field, i), self.minimum) for i in self.runs]
+        holds = shares[1] - shares[0] >= self.margin
+        parts = ", ".join(f"{label(i)} {share:.0%}" for i, share in zip(self.runs, shares))
+        return Verdict(holds, f"Starts that end in the global minimum's basin: {parts}.")
+
+
+@dataclass(frozen=True)
+class BasinCount(Claim):
+    """On the basins map, run `run` ends in at least `count` different listed minima, each
+    from at least `share` of the starts."""
+
+    run: int
+    count: int
+    share: float
+    about_map = True
+
+    def indices(self) -> tuple[int, ...]:
+        return (self.run,)
+
+    def measure(self, sim, field, label) -> Verdict:
+        panel = _panel(field, self.run)
+        reached = sorted((int(o) for o in np.unique(panel.outcome) if o >= 0))
+        shares = [_share(panel, o) for o in reached]
+        counted = sum(s >= self.share for s in shares)
+        listed = ", ".join(f"{s:.0%}" for s in shares) or "none"
+        return Verdict(
+            counted >= self.count,
+            f"{label(self.run)} ends in {counted} minima from at least {self.share:.0%} of the "
+            f"starts each (shares: {listed}).",
+        )
+
+
+@dataclass(frozen=True)
+class OnStabilityLimit(Claim):
+    """On the hyperparameter map of run `run` (axes lr, momentum) on a quadratic, the first
+    diverging learning rate of each row lies within `cells` cells of lr·λmax = 2(1 + μ)."""
+
+    run: int
+    cells: int = 1
+    about_map = True
+
+    def indices(self) -> tuple[int, ...]:
+        return (self.run,)
+
+    def measure(self, sim, field, label) -> Verdict:
+        surface = SURFACES[sim.surface]
+        if surface.eigenvalues is None:
+            raise Unmeasurable(f"{_surface_title(sim)} is not a quadratic")
+        panel = _panel(field, self.run)
+        run = sim.runs[self.run]
+        decay = run.hyper.get("weight_decay", 0.0)
+        lam_max = surface.eigenvalues(surface.resolve(sim.surface_params))[1] + decay
+        xs, ys = np.asarray(field.x), np.asarray(field.y)
+        checked = agree = 0
+        for row, mu in zip(panel.outcome, ys[field.rows[0] : field.rows[1]]):
+            limit = float(stability_limit(lam_max, mu))
+            diverged = np.flatnonzero(row == -2)
+            if not xs[0] < limit < xs[-1] or not len(diverged):
+                continue
+            checked += 1
+            expected = int(np.searchsorted(xs, limit))  # the first cell centre beyond the limit
+            agree += abs(int(diverged[0]) - expected) <= self.cells
+        if not checked:
+            raise Unmeasurable("the limit lies outside the map's learning rates")
+        return Verdict(
+            agree == checked,
+            f"The first diverging learning rate lies within {self.cells} cell of "
+            f"lr·λmax = 2(1 + μ) in {agree} of {checked} rows (λmax = {lam_max:g}).",
+        )
+
+
+@dataclass(frozen=True)
+class FanWidens(Claim):
+    """Over the seeds, the spread of the final loss (90 % quantile − 10 %) grows from each of
+    `runs` to the next."""
+
+    runs: tuple[int, ...]
+    about_map = True
+
+    def indices(self) -> tuple[int, ...]:
+        return self.runs
+
+    def measure(self, sim, field, label) -> Verdict:
+        fans = {fan.run: fan for fan in getattr(field, "runs", ())}
+        if any(i not in fans for i in self.runs):
+            raise Unmeasurable("the fan has no such run")
+        widths = [float(fans[i].quantiles[-1, -1] - fans[i].quantiles[0, -1]) for i in self.runs]
+        parts = ", ".join(f"{label(i)} {_number(w)}" for i, w in zip(self.runs, widths))
+        return Verdict(
+            _increasing(widths),
+            f"Spread of the final loss over {len(field.seeds)} seeds (10–90 %): {parts}.",
+        )
+
+
 CLAIMS: tuple[type[Claim], ...] = (
     ReachesFirst,
     Stalls,
@@ -372,10 +513,19 @@ CLAIMS: tuple[type[Claim], ...] = (
     Settles,
     NoiseGrows,
     RoughnessGrows,
+    BasinShare,
+    BasinCount,
+    OnStabilityLimit,
+    FanWidens,
 )
+
 
 __all__ = [
     "CLAIMS",
+    "BasinCount",
+    "BasinShare",
+    "FanWidens",
+    "OnStabilityLimit",
     "Claim",
     "Differs",
     "EndsNear",

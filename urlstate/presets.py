@@ -15,19 +15,23 @@ from dataclasses import dataclass, field, replace
 from engine import Noise, Run, Simulation, Trajectory, validate
 from figures.labels import short_labels
 from urlstate.claims import (
+    BasinCount,
+    BasinShare,
     Claim,
     Differs,
     EndsNear,
     Escapes,
+    FanWidens,
     NoiseGrows,
     OneStep,
+    OnStabilityLimit,
     ReachesFirst,
     RoughnessGrows,
     Settles,
     Stalls,
     Verdict,
 )
-from urlstate.model import AppState, default_state
+from urlstate.model import AppState, MapSettings, default_state
 
 Point = tuple[float, float]
 
@@ -62,12 +66,15 @@ def run_names(preset: Preset, sim: Simulation) -> tuple[str, ...]:
     return tuple(short_labels(sim.runs))
 
 
-def evaluate(preset: Preset, sim: Simulation, trajectories: Sequence[Trajectory]) -> Verdict:
+def evaluate(
+    preset: Preset, sim: Simulation, trajectories: Sequence[Trajectory], field=None
+) -> Verdict:
     """The preset's claim checked on `trajectories`, the runs of the validated `sim` (the state
-    the page computed: the preset itself or an edit of it)."""
+    the page computed: the preset itself or an edit of it), or on `field`, the map of the
+    preset's view computed for it (mapping.py), for a claim about a map."""
     names = run_names(preset, sim)
     return preset.claim.check(
-        sim, trajectories, lambda i: names[i] if 0 <= i < len(names) else f"run {i + 1}"
+        sim, trajectories, lambda i: names[i] if 0 <= i < len(names) else f"run {i + 1}", field
     )
 
 
@@ -359,6 +366,69 @@ _PRESETS: tuple[Preset, ...] = (
             params={"h": 0.2},
         ),
         claim=EndsNear(runs=(0, 1), points=("local", "global"), near=0.01),
+    ),
+    Preset(
+        name="large_basins",
+        title="Maps: momentum prefers large basins",
+        caption=(
+            "Every start of the double well, by gradient descent and by momentum, coloured by "
+            "the minimum it ends in.\nMomentum carries many starts over the ridge into the wide "
+            "global basin; gradient descent stays in the basin it starts in."
+        ),
+        state=replace(
+            _state("double_well", (_sgd(0.05), _momentum(0.05, 0.9)), steps=400,
+                   params={"h": 0.4}, view="basins"),
+            maps=MapSettings(grid=64),
+        ),
+        claim=BasinShare(runs=(0, 1), minimum=0, margin=0.1),
+        labels=("gradient descent", "momentum"),
+    ),
+    Preset(
+        name="stability_limit",
+        title="Maps: the stability limit lr < 2(1+μ)/λmax",
+        caption=(
+            "Heavy ball on the canyon (κ = 20) over its learning rate and momentum; the bottom "
+            "row (μ = 0) is gradient descent.\nRuns diverge (dark) just beyond the white line "
+            "lr·λmax = 2(1 + μ); the fastest lie near the dashed optimal momentum."
+        ),
+        state=replace(
+            _state("canyon", (_momentum(0.01, 0.5),), start=CANYON_START, steps=200,
+                   params=_canyon(20.0), view="hypermap"),
+            maps=MapSettings(grid=64),
+        ),
+        claim=OnStabilityLimit(run=0, cells=1),
+        labels=("heavy ball",),
+    ),
+    Preset(
+        name="adam_basins",
+        title="Maps: Adam's basins on Himmelblau",
+        caption=(
+            "Himmelblau's four equally deep minima: which one Adam ends in depends on the start."
+            "\nIts basins are not gradient descent's: compare the shapes of the two panels."
+        ),
+        state=replace(
+            _state("himmelblau", (_lr("adam", 0.1), _sgd(0.01)), steps=300, view="basins"),
+            maps=MapSettings(grid=64),
+        ),
+        claim=BasinCount(run=0, count=4, share=0.15),
+        labels=("Adam", "gradient descent"),
+    ),
+    Preset(
+        name="seed_fan",
+        title="Maps: noise over seeds (full batch, batch 16, batch 1)",
+        caption=(
+            "The same gradient descent with the exact gradient, batches of 16 and single "
+            "examples, over 128 seeds.\nThe median loss and where 50 % and 80 % of the seeds "
+            "lie: the smaller the batch, the wider the fan."
+        ),
+        state=replace(
+            _state("sphere", (_sgd(0.05, batch_size="full"), _sgd(0.05, batch_size=16),
+                              _sgd(0.05, batch_size=1)),
+                   steps=300, noise=Noise(batch_size=16, sigma=2.0), view="fan"),
+            maps=MapSettings(seeds=128),
+        ),
+        claim=FanWidens(runs=(0, 1, 2)),
+        labels=("full batch", "batch 16", "batch 1"),
     ),
 )
 
