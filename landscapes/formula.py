@@ -43,8 +43,8 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 MAX_LENGTH = 500  # characters
-MAX_DEPTH = 32  # nested operations or parentheses
-MAX_NODES = 200  # operations, names and numbers
+MAX_DEPTH = 100  # nested operations or parentheses (a sum of n terms nests n deep)
+MAX_NODES = 300  # operations, names and numbers
 MAX_CONSTANTS = 64  # numbers in one formula: the size of the constants array
 MAX_CONSTANT = 1e6  # largest number that may be written
 MAX_EXPONENT = 100  # largest size of an exponent made of numbers only
