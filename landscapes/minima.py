@@ -117,6 +117,11 @@ def landmarks(fn: SurfaceFn, data: Any, domain: Domain) -> Landmarks:
     )
 
 
+def compile_count() -> int:
+    """How many searches (one per surface function) have been compiled in this process."""
+    return _search._cache_size()
+
+
 def _as_data(data: Any) -> Any:
     """Parameters or constants as float64 arrays (a mapping stays a mapping)."""
     if isinstance(data, Mapping):
