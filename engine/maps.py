@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from engine.config import ConfigError, Simulation, effective_batch_size
+from engine.config import ConfigError, Simulation
 from engine.trajectories import (
     BOUND,
     SURFACE_PARAMS,
@@ -38,7 +38,7 @@ from engine.trajectories import (
     _rule,
     _step,
     _structure,
-    _surface_terms,
+    _terms,
     _unpack,
 )
 from landscapes import SURFACES
@@ -60,11 +60,13 @@ class Cells(NamedTuple):
 
 
 class MapStructure(NamedTuple):
-    """What a sweep compiles: the run's structure, which of its numbers differ from cell to
-    cell (columns of its row, the surface parameters, the noise seed), whether every step is
-    kept (a fan), and the number of cells per call."""
+    """What a sweep compiles: the run's structure, the surface, which of its numbers differ
+    from cell to cell (columns of its row, the surface parameters), whether each cell has its
+    own noise seed, whether every step is kept (a fan), and the number
+    of cells per call."""
 
     run: Structure
+    surface: str
     varying: tuple[int, ...]
     slots_vary: bool
     seeds: bool
@@ -201,26 +203,30 @@ def _stepper(structure: MapStructure, shared, cells: Cells):
     row = [cells.row[:, c : c + 1] if c in structure.varying else first[c] for c in range(len(first))]
     run = _unpack(spec, row)
     tx, lr = _rule(spec, run, total)
-    terms = jax.vmap(
-        lambda xy, slots: _surface_terms((index, slots), xy, False),
-        in_axes=(0, 0 if structure.slots_vary else None),
-    )
+    terms = jax.vmap(_terms(structure.surface, False), in_axes=(0, 0 if structure.slots_vary else None))
     slots = cells.slots if structure.slots_vary else cells.slots[0]
     fields = OPTIMIZERS[spec.optimizer].internals.values()
 
-    def finite(value):
-        value = jnp.broadcast_to(value, (n, *jnp.shape(value)[1:]) if jnp.ndim(value) else (n,))
-        return jnp.all(jnp.isfinite(value.reshape(n, -1)), axis=1)
+    def finite(*values):
+        """Per cell, whether every number of `values` is finite: one test of their sum (a
+        non-finite number makes the sum non-finite; finite ones cannot overflow it within
+        BOUND), by columns: XLA reduces a short last axis slowly."""
+        total = jnp.zeros(n)
+        for value in values:
+            value = jnp.asarray(value)
+            value = jnp.broadcast_to(value, (n, *value.shape[1:]) if value.ndim else (n,))
+            columns = value.reshape(n, -1)
+            for c in range(columns.shape[1]):
+                total = total + columns[:, c]
+        return jnp.isfinite(total)
 
     def step(carry, t):
         xy, state = carry
         value, grad = terms(xy, slots)
         update, state = tx.update(grad + run["noise_scale"] * draw_at(t), state, xy)
         inner = [optax.tree_utils.tree_get(state, name) for name in fields]
-        head = finite(xy) & finite(value) & finite(grad)
-        tail = finite(update) & finite(lr(t))
-        for leaf in inner:
-            tail &= finite(leaf)
+        head = finite(xy, value, grad)
+        tail = finite(update, lr(t), *inner)
         moved = xy + update
         return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), xy, value, head, tail
 
@@ -307,10 +313,11 @@ def sweep(
     check_size(count, sim.steps, "runs")
     surface = SURFACES[sim.surface]
     differs = [np.any(a != a[:1], axis=0) for a in cells]  # what changes from cell to cell
-    seeds = bool(differs[3]) and effective_batch_size(sim.runs[run], sim.noise) is not None
+    seeds = bool(np.any(cells.row[:, -1] > 0)) and bool(differs[3])  # noisy, own seeds
     chunk = _chunk(count)
     structure = MapStructure(
-        _structure(sim, sim.runs[run]), tuple(int(c) for c in np.flatnonzero(differs[1])),
+        _structure(sim, sim.runs[run]), sim.surface,
+        tuple(int(c) for c in np.flatnonzero(differs[1])),
         bool(np.any(differs[2])), seeds, trace, chunk,
     )
     common = _common(sim)
