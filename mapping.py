@@ -11,7 +11,10 @@ asking for the same map at once computes it once (`SingleFlight`).
 from __future__ import annotations
 
 import base64
+import logging
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
@@ -201,6 +204,7 @@ class SingleFlight:
 
 
 _CACHE = SingleFlight(48)
+_LOG = logging.getLogger("gunicorn.error")  # the server's log under gunicorn, else silent
 
 
 def map_key(state: AppState, grid: int | None = None, rows=None) -> tuple:
@@ -209,8 +213,19 @@ def map_key(state: AppState, grid: int | None = None, rows=None) -> tuple:
 
 
 def cached_map(state: AppState, grid: int | None = None, rows=None):
-    """`compute_map`, computed once per process for the same map."""
-    return _CACHE.get(map_key(state, grid, rows), lambda: compute_map(state, grid, rows))
+    """`compute_map`, computed once per process for the same map (each computation is
+    logged to the server's log: benchmarks/maps.py counts them per worker)."""
+
+    def computed():
+        started = time.perf_counter()
+        data = compute_map(state, grid, rows)
+        _LOG.info(
+            "map computed in %.0f ms (pid %d): %s grid %s rows %s", 1e3 * (time.perf_counter() - started),
+            os.getpid(), state.view, grid or state.maps.grid, rows,
+        )
+        return data
+
+    return _CACHE.get(map_key(state, grid, rows), computed)
 
 
 def cache() -> SingleFlight:
