@@ -25,10 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from engine.config import ConfigError, Simulation
+from engine.config import ConfigError, Simulation, surface_of
 from engine.trajectories import (
     BOUND,
-    SURFACE_PARAMS,
     Structure,
     _columns,
     _common,
@@ -41,7 +40,6 @@ from engine.trajectories import (
     _terms,
     _unpack,
 )
-from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 
 MAX_MAP_RUNS = 65_536
@@ -55,7 +53,7 @@ class Cells(NamedTuple):
 
     start: np.ndarray  # (n, 2)
     row: np.ndarray  # (n, R): the run's numbers, `trajectories._row` layout
-    slots: np.ndarray  # (n, SURFACE_PARAMS): the surface's parameters
+    slots: np.ndarray  # (n, S): the surface's parameters (a formula's: its constants)
     seed: np.ndarray  # (n,): the noise stream
 
 
@@ -66,7 +64,7 @@ class MapStructure(NamedTuple):
     of cells per call."""
 
     run: Structure
-    surface: str
+    surface: str | tuple  # `Surface.key`: a registered surface's name or a formula's structure
     varying: tuple[int, ...]
     slots_vary: bool
     seeds: bool
@@ -128,7 +126,7 @@ def settings(sim: Simulation, run: int = 0) -> dict[str, tuple[str, int, object]
     found: dict[str, tuple[str, int, object]] = {}
     for column, name in enumerate((*hyper, *schedule)):
         found[name] = ("row", column, params[name])
-    for column, p in enumerate(SURFACES[sim.surface].params):
+    for column, p in enumerate(surface_of(sim).params):
         found.setdefault(p.name, ("slots", column, p))
     return found
 
@@ -141,7 +139,7 @@ def base_cells(sim: Simulation, run: int, count: int) -> Cells:
     return Cells(
         start=np.tile(common[:2], (count, 1)),
         row=np.tile(row, (count, 1)),
-        slots=np.tile(common[5 : 5 + SURFACE_PARAMS], (count, 1)),
+        slots=np.tile(common[5:], (count, 1)),
         seed=np.full(count, float(sim.noise.seed)),
     )
 
@@ -205,7 +203,6 @@ def _stepper(structure: MapStructure, shared, cells: Cells):
     tx, lr = _rule(spec, run, total)
     terms = jax.vmap(_terms(structure.surface, False), in_axes=(0, 0 if structure.slots_vary else None))
     slots = cells.slots if structure.slots_vary else cells.slots[0]
-    fields = OPTIMIZERS[spec.optimizer].internals.values()
 
     def finite(*values):
         """Per cell, whether every number of `values` is finite: one test of their sum (a
@@ -224,11 +221,12 @@ def _stepper(structure: MapStructure, shared, cells: Cells):
         xy, state = carry
         value, grad = terms(xy, slots)
         update, state = tx.update(grad + run["noise_scale"] * draw_at(t), state, xy)
-        inner = [optax.tree_utils.tree_get(state, name) for name in fields]
-        head = finite(xy, value, grad)
-        tail = finite(update, lr(t), *inner)
         moved = xy + update
-        return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), xy, value, head, tail
+        # Step t's own numbers need no test of their own: a non-finite update makes position
+        # t + 1 non-finite, and an optimizer's state or learning rate cannot overflow while
+        # the gradient it accumulates stays finite (within BOUND): `head` of t + 1 finds it.
+        head = finite(xy, value, grad)
+        return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), xy, value, head, None
 
     return (cells.start, tx.init(cells.start)), step
 
@@ -251,7 +249,7 @@ def _sweep_kernel(structure: MapStructure, shared, cells: Cells):
         state, (diverged, tail_ok, best, reached, last_xy, last_loss) = carry
         state, xy, loss, head, tail = step(state, t)
         alive = (diverged < 0) & (t <= total)
-        valid = alive & head & tail_ok
+        valid = alive & head if tail is None else alive & head & tail_ok
         diverged = jnp.where(alive & ~valid, t, diverged)
         last_xy = jnp.where(valid[:, None], xy, last_xy)
         last_loss = jnp.where(valid, loss, last_loss)
@@ -259,7 +257,8 @@ def _sweep_kernel(structure: MapStructure, shared, cells: Cells):
         hit = valid & has_min & (reached < 0) & (loss - min_value <= tolerance)
         reached = jnp.where(hit, t, reached)
         out = (jnp.where(valid, loss, jnp.inf), last_xy) if structure.trace else None
-        return (state, (diverged, tail, best, reached, last_xy, last_loss)), out
+        tail_ok = tail_ok if tail is None else tail
+        return (state, (diverged, tail_ok, best, reached, last_xy, last_loss)), out
 
     steps = jnp.arange(structure.run.length + 1, dtype=jnp.int32)
     (_, summary), traced = jax.lax.scan(body, (state0, summary0), steps)
@@ -275,7 +274,7 @@ def compile_count() -> int:
 def _minima(sim: Simulation, slots: np.ndarray, final_xy: np.ndarray) -> np.ndarray:
     """Per cell, the index of the listed minimum (global, then local) within MINIMUM_RADIUS of
     its final position, else -1. Minima follow each cell's surface parameters."""
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     names = [p.name for p in surface.params]
     (xmin, xmax), (ymin, ymax) = surface.domain
     radius = MINIMUM_RADIUS * min(xmax - xmin, ymax - ymin)
@@ -311,12 +310,12 @@ def sweep(
     """
     count = len(cells.start)
     check_size(count, sim.steps, "runs")
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     differs = [np.any(a != a[:1], axis=0) for a in cells]  # what changes from cell to cell
     seeds = bool(np.any(cells.row[:, -1] > 0)) and bool(differs[3])  # noisy, own seeds
     chunk = _chunk(count)
     structure = MapStructure(
-        _structure(sim, sim.runs[run]), sim.surface,
+        _structure(sim, sim.runs[run]), surface.key,
         tuple(int(c) for c in np.flatnonzero(differs[1])),
         bool(np.any(differs[2])), seeds, trace, chunk,
     )
