@@ -35,6 +35,23 @@
     target.scrollIntoView({ block: "start" });
   });
 
+  /* ------------------------------------------------------------------ "Copy link" as a button */
+
+  /* The whole "Copy link" label copies (the clipboard icon alone did), by click, Enter or space. */
+  function copyLink(event) {
+    const label = event.target.closest && event.target.closest(".copy-link");
+    if (!label || event.target.closest("#copy-link")) return;
+    if (event.type === "keydown") {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      event.stopPropagation();
+    }
+    const icon = document.getElementById("copy-link");
+    if (icon) icon.click();
+  }
+  document.addEventListener("click", copyLink);
+  document.addEventListener("keydown", copyLink, true);
+
   /* ------------------------------------------------------------------ the start, by keyboard */
 
   const start = { x: null, y: null, timer: 0, last: 0 };

@@ -124,6 +124,9 @@
     if (role === "path") {
       patch.assign(["data", t, "line", "color"], run.color);
       patch.assign(["data", t, "line", "dash"], run.dash);
+      patch.assign(["data", t, "hoverlabel", "bordercolor"], run.color);
+      patch.assign(["data", t, "hovertemplate"], kind === "loss" ? run.name + ": %{y:.4g}<extra></extra>"
+        : run.name + "<br>step %{pointNumber}<br>x=%{x:.4g}, y=%{y:.4g}<extra></extra>");
       if (kind !== "loss" && kind !== "surface3d") patch.assign(["data", t, "marker", "color"], run.color);
     }
     if (role === "head") {
@@ -133,7 +136,10 @@
         patch.assign(["data", t, "textfont", "color"], run.text_color);
       }
     }
-    if (role === "diverged") patch.assign(["data", t, "marker", "color"], run.color);
+    if (role === "diverged") {
+      patch.assign(["data", t, "marker", "color"], run.color);
+      patch.assign(["data", t, "hovertemplate"], "%{text}<extra>" + run.name + "</extra>");
+    }
   }
 
   function figurePatch(fig, graph, data) {

@@ -40,9 +40,10 @@ def header() -> html.Header:
             ),
             html.Div(
                 [
-                    html.Span(
+                    html.Span(  # a button for the keyboard too (assets/a11y.js clicks the icon)
                         [dcc.Clipboard(id=ids.COPY_LINK, className="copy-icon"), " Copy link"],
-                        className="action-link",
+                        className="action-link copy-link", role="button", tabIndex="0",
+                        **{"aria-label": "Copy link"},
                     ),
                     html.A("CSV", id=ids.EXPORT_CSV, href="#", download="optiscape.csv", className="action-link"),
                     html.A("JSON", id=ids.EXPORT_JSON, href="#", target="_blank", className="action-link"),
