@@ -16,13 +16,12 @@ import json
 from collections.abc import Iterator, Mapping
 
 import flask
-
 import numpy as np
 
 from computation import compute
-from landscapes import SURFACES
-from mapping import BEYOND, MAP_VIEWS, QUANTILES, FanData, MapData, block_bytes, cached_map
 from engine import ConfigError, Trajectory, effective_batch_size
+from engine.config import surface_of
+from mapping import BEYOND, MAP_VIEWS, QUANTILES, FanData, MapData, block_bytes, cached_map
 from urlstate import VERSION, AppState, parse_query_strict
 from urlstate.maps import resolved_axes
 
@@ -153,7 +152,7 @@ def maps_json(state: AppState, data: MapData | FanData) -> dict:
                 "quantiles": _nullable(quantiles, ~np.isfinite(quantiles)),
             })
         return {**head, "seeds": len(data.seeds), "quantiles": list(QUANTILES),
-                "loss": "f - f*" if SURFACES[sim.surface].min_value is not None else "f",
+                "loss": "f - f*" if surface_of(sim).min_value is not None else "f",
                 "runs": runs}
     runs = []
     for panel in data.panels:
@@ -173,7 +172,7 @@ def maps_json(state: AppState, data: MapData | FanData) -> dict:
             {"name": a.name, "low": a.low, "high": a.high, "log": a.log} for a in axes
         ]
     else:
-        surface = SURFACES[sim.surface]
+        surface = surface_of(sim)
         document["minima"] = [
             {"x": float(p[0]), "y": float(p[1]), "global": is_global}
             for points, is_global in ((surface.minima(sim.surface_params), True),

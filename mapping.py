@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import Simulation
+from engine.config import surface_of
 from engine.maps import Sweep, axis_values, base_cells, sweep, vary
 from figures.payload import GAP_FLOOR, significant
-from landscapes import SURFACES
 from urlstate import AppState
 from urlstate.maps import resolved_axes
 
@@ -84,7 +84,7 @@ def grid_axes(state: AppState, grid: int) -> tuple[np.ndarray, np.ndarray]:
     """The x and y values of a basins or hyperparameter map of `grid` cells per axis."""
     sim = state.simulation
     if state.view == "basins":
-        (x0, x1), (y0, y1) = SURFACES[sim.surface].domain
+        (x0, x1), (y0, y1) = surface_of(sim).domain
         return axis_values(x0, x1, grid), axis_values(y0, y1, grid)
     hx, hy = resolved_axes(state.maps, sim)
     return (
@@ -138,7 +138,7 @@ def compute_fan(state: AppState, progress: Callable[[int, int], bool] | None = N
     seeds = sim.noise.seed + np.arange(state.maps.seeds, dtype=np.float64)
     frames = np.unique(np.linspace(0, sim.steps, min(CLOUD_FRAMES, sim.steps + 1)).round()).astype(int)
     runs = []
-    min_value = SURFACES[sim.surface].min_value or 0.0
+    min_value = surface_of(sim).min_value or 0.0
     for i in range(len(sim.runs)):
         cells = base_cells(sim, i, len(seeds))._replace(seed=seeds)
         result = sweep(sim, i, cells, state.tolerance, trace=True, progress=progress)
@@ -264,7 +264,7 @@ def grid_payload(
         xs, ys = grid_axes(state, full)
         refine = {"grid": full, "blocks": blocks(full, len(data.panels)), "x": xs.tolist(),
                   "y": ys.tolist()}
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     minima = [
         [*map(float, p), is_global]
         for points, is_global in ((surface.minima(sim.surface_params), True),
@@ -310,7 +310,7 @@ def cloud_codes(cloud: np.ndarray, domain) -> np.ndarray:
 
 def fan_payload(state: AppState, data: FanData, key: str) -> dict:
     """What assets/maps.js draws for the fan: quantile bands and the cloud per run."""
-    domain = SURFACES[state.simulation.surface].domain
+    domain = surface_of(state.simulation).domain
     return {
         "kind": "fan",
         "key": key,

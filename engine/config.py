@@ -10,7 +10,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from landscapes import SURFACES
+from landscapes import SURFACES, Surface
+from landscapes.formula import Formula, FormulaError
+from landscapes.user import DOMAIN_PARAMS, FORMULA, as_formula, domain_of, formula_surface, prefetch
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
 
@@ -81,7 +83,12 @@ class Noise:
 
 @dataclass(frozen=True)
 class Simulation:
-    """Everything that determines a set of trajectories."""
+    """Everything that determines a set of trajectories.
+
+    `surface` names a registered surface, or is FORMULA ("formula") for a user's own: then
+    `formula` is its text (parsed by `validate` into a `Formula`) and `surface_params` its plot
+    domain (`xmin`, `xmax`, `ymin`, `ymax`). `landscape` is the surface record either way.
+    """
 
     surface: str
     runs: tuple[Run, ...]
@@ -89,6 +96,48 @@ class Simulation:
     steps: int = 200
     surface_params: Mapping[str, float] = field(default_factory=dict)
     noise: Noise = field(default_factory=Noise)
+    formula: Formula | str | None = None
+
+    @property
+    def landscape(self) -> Surface:
+        """The surface record of a validated simulation (see `surface_of`)."""
+        return surface_of(self)
+
+
+def surface_of(sim: Simulation) -> Surface:
+    """The surface record of a validated simulation: the registered one it names, or its
+    formula's over its domain (minima found numerically, `landscapes.user`)."""
+    return surface_record(sim.surface, sim.surface_params, sim.formula)
+
+
+def surface_record(name: str, params: Mapping[str, float], formula: Formula | str | None):
+    """The surface record `name` (with its validated `params`, and `formula` for FORMULA)."""
+    if name == FORMULA:
+        return formula_surface(as_formula(formula), domain_of(params))
+    return SURFACES[name]
+
+
+def formula_text(sim: Simulation) -> str | None:
+    """A validated simulation's formula as canonical text (None for a registered surface)."""
+    return None if sim.formula is None else as_formula(sim.formula).text
+
+
+def _formula(sim: Simulation) -> tuple[Formula, dict]:
+    """A formula surface's parsed formula and checked domain, or ConfigError naming `f` or
+    the domain's bound."""
+    if sim.formula is None or (isinstance(sim.formula, str) and not sim.formula.strip()):
+        raise ConfigError("f", "type a formula f(x, y)")
+    if not isinstance(sim.formula, (str, Formula)):
+        raise ConfigError("f", "must be text")
+    try:
+        formula = as_formula(sim.formula)
+    except FormulaError as error:
+        raise ConfigError("f", error.message) from None
+    domain = _params(("surface_params",), DOMAIN_PARAMS, sim.surface_params)
+    for axis in "xy":
+        if not domain[f"{axis}min"] < domain[f"{axis}max"]:
+            raise ConfigError(("surface_params", f"{axis}max"), f"must be above {axis}min")
+    return formula, domain
 
 
 def _finite(name: Path, value, low: float, high: float) -> float:
@@ -185,10 +234,18 @@ def _run(index: int, run: Run) -> Run:
 
 def validate(sim: Simulation) -> Simulation:
     """The complete configuration, or ConfigError naming the first invalid field."""
-    surface = SURFACES[_choice(("surface",), sim.surface, SURFACES, "surface")]
-    surface_params = _params(("surface_params",), surface.params, sim.surface_params)
+    formula = None
+    if sim.surface == FORMULA:
+        formula, surface_params = _formula(sim)
+        prefetch(formula, domain_of(surface_params))  # its landmarks, in the background
+    else:
+        surface = SURFACES[_choice(("surface",), sim.surface, SURFACES, "surface")]
+        surface_params = _params(("surface_params",), surface.params, sim.surface_params)
     if sim.start is None:
-        start = surface.default_start
+        if formula is not None:
+            start = formula_surface(formula, domain_of(surface_params)).default_start
+        else:
+            start = surface.default_start
     else:
         if not isinstance(sim.start, (tuple, list)) or len(sim.start) != 2:
             raise ConfigError("start", "needs two coordinates")
@@ -222,4 +279,5 @@ def validate(sim: Simulation) -> Simulation:
         steps=steps,
         surface_params=surface_params,
         noise=noise,
+        formula=formula,
     )

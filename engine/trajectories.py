@@ -5,7 +5,10 @@ stacked and computed by one `lax.scan` over a `vmap`ped step. Every number
 (hyperparameters, schedule and surface parameters, start, each run's noise scale, seed, step
 count within its bucket) is passed as an array, so changing it never recompiles. So is the
 surface: every compiled step holds all of them behind a `lax.switch` (a few percent of a
-call), so a class switching surfaces never waits for a compilation. And a
+call), so a class switching surfaces never waits for a compilation. A surface typed as a
+formula is compiled on its own instead: its structure is part of the `Structure` (one
+compilation per formula structure, kept in process and in the persistent compilation cache)
+and its numbers are data (the constant slots), so editing a number never recompiles. And a
 group whose own shape is not compiled yet runs on a compiled one with more steps or fewer runs
 per call (`_serving_shape`), which gives the same numbers.
 
@@ -36,6 +39,8 @@ import optax
 
 from engine.config import Noise, Run, Simulation, effective_batch_size, validate
 from landscapes import SURFACES
+from landscapes.formula import constant_slots, formula_fn
+from landscapes.user import FORMULA
 from optimizers import OPTIMIZERS, SCHEDULES
 from optimizers.schedules import learning_rate
 
@@ -60,6 +65,7 @@ class Structure(NamedTuple):
     schedule: str
     length: int
     clipped: bool  # clipping costs a fifth of a step: compiled in only where a run asks
+    surface: tuple | None = None  # a formula's structure; None: every registered surface
 
 
 def _view(name: str) -> functools.cached_property[np.ndarray]:
@@ -158,17 +164,24 @@ def _rule(structure: Structure, run: dict, total):
 
 
 @functools.cache
-def _terms(name: str, hessian: bool):
+def _terms(key: str | tuple, hessian: bool):
     """(loss, gradient[, Hessian]) of one surface as a function of the position and the
-    parameter slots. Jitted so that it is traced once per process: every structure that
-    calls it reuses its jaxpr (compiled code inlines it)."""
-    names = [p.name for p in SURFACES[name].params]
+    parameter slots. `key` is a surface's `Surface.key`: a registered surface's name (the
+    slots hold its parameters) or a formula's structure (the slots are its constants).
+    Jitted so that it is traced once per process: every structure that calls it reuses its
+    jaxpr (compiled code inlines it)."""
+    if isinstance(key, str):
+        names = [p.name for p in SURFACES[key].params]
+        fn = SURFACES[key].fn
+
+        def with_slots(z, slots):
+            return fn(z, {n: slots[i] for i, n in enumerate(names)})
+    else:
+        with_slots = formula_fn(key)
 
     def terms(xy, slots):
-        params = {n: slots[i] for i, n in enumerate(names)}
-
         def loss(z):
-            return SURFACES[name].fn(z, params)
+            return with_slots(z, slots)
 
         value, grad = jax.value_and_grad(loss)(xy)
         return (value, grad, jax.hessian(loss)(xy)) if hessian else (value, grad)
@@ -176,10 +189,13 @@ def _terms(name: str, hessian: bool):
     return jax.jit(terms)
 
 
-def _surface_terms(surface, xy, hessian: bool) -> tuple:
+def _surface_terms(key: tuple | None, surface, xy, hessian: bool) -> tuple:
     """Loss and gradient (and Hessian when `hessian`) at `xy` of the surface given as data:
-    `surface` is (index into SURFACE_ORDER, parameter slots)."""
+    `surface` is (index into SURFACE_ORDER, parameter slots), or, for a formula whose
+    structure is `key`, (unused, constant slots)."""
     index, slots = surface
+    if key is not None:
+        return _terms(key, hessian)(xy, slots)
     branches = [_terms(name, hessian) for name in SURFACE_ORDER]
     return jax.lax.switch(index, branches, xy, slots)
 
@@ -196,7 +212,7 @@ def _step(structure: Structure, surface, total, carry, run, t, draw):
     spec = OPTIMIZERS[structure.optimizer]
     tx, lr = _rule(structure, run, total)
     xy, state = carry
-    value, grad, *hessian = _surface_terms(surface, xy, spec.needs_hessian)
+    value, grad, *hessian = _surface_terms(structure.surface, surface, xy, spec.needs_hessian)
     extra = {"hessian": hessian[0]} if hessian else {}
     update, state = tx.update(grad + run["noise_scale"] * draw, state, xy, **extra)
     inner = [optax.tree_utils.tree_get(state, field) for field in spec.internals.values()]
@@ -249,7 +265,7 @@ def _records(structure: Structure, common, rows):
     """The computation of `_trajectories`: one scan of length+1 iterations (the last only
     records the final position) over the group's `vmap`ped step."""
     start, seed, total = common[:2], common[2], common[3]
-    surface = common[4].astype(jnp.int32), common[5 : 5 + SURFACE_PARAMS]
+    surface = common[4].astype(jnp.int32), common[5:]
     runs = jax.vmap(lambda row: _unpack(structure, row))(rows)
 
     def init(run):
@@ -286,7 +302,10 @@ def _structure(sim: Simulation, run: Run) -> Structure:
     spec = OPTIMIZERS[run.optimizer]
     switches = tuple((name, bool(run.hyper[name])) for name in spec.static_names)
     clipped = run.clip_norm is not None or run.clip_value is not None
-    return Structure(run.optimizer, switches, run.schedule, step_bucket(sim.steps), clipped)
+    surface = sim.formula.structure if sim.surface == FORMULA else None
+    return Structure(
+        run.optimizer, switches, run.schedule, step_bucket(sim.steps), clipped, surface
+    )
 
 
 @functools.cache
@@ -321,7 +340,11 @@ def _row(structure: Structure, run: Run, noise: Noise) -> list[float]:
 
 def _common(sim: Simulation) -> np.ndarray:
     """A validated simulation's shared numbers: start, seed, steps, the surface's index and
-    its parameters (in SURFACE_PARAMS slots)."""
+    its parameters (in SURFACE_PARAMS slots), or for a formula 0 and its MAX_CONSTANTS
+    constant slots."""
+    if sim.surface == FORMULA:
+        slots = constant_slots(sim.formula.constants)
+        return np.array([*sim.start, sim.noise.seed, sim.steps, 0, *slots], np.float64)
     params = [sim.surface_params[p.name] for p in SURFACES[sim.surface].params]
     slots = params + [0.0] * (SURFACE_PARAMS - len(params))
     index = SURFACE_ORDER.index(sim.surface)

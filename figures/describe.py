@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from engine import Simulation
-from engine.config import batch_label
+from engine.config import batch_label, surface_of
 from figures.summary import RunSummary, format_number
 from landscapes import SURFACES
 
@@ -43,7 +43,7 @@ def _join(parts: Sequence[str]) -> str:
 
 def _local_minimum(sim: Simulation, end: Sequence[float] | None) -> tuple | None:
     """The known local minimum `end` lies at, if any."""
-    surface = SURFACES.get(sim.surface)
+    surface = surface_of(sim) if sim.surface in SURFACES or sim.formula is not None else None
     if surface is None or end is None or not np.all(np.isfinite(end)):
         return None
     (x0, x1), (y0, y1) = surface.domain
@@ -97,7 +97,7 @@ def describe(
     `names`: each run's short name; `rows`: `summarize(sim, …)`; `ends`: each run's last
     position (optional).
     """
-    surface = SURFACES.get(sim.surface)
+    surface = surface_of(sim) if sim.surface in SURFACES or sim.formula is not None else None
     title = surface.title if surface is not None else sim.surface
     count = len(rows)
     head = f"{count} run{'s' if count != 1 else ''} on {title}"

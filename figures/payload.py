@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 
 from engine import Simulation, Trajectory
+from engine.config import surface_of
 from engine.trajectories import TINY_GRADIENT
 from figures.theme import halo_color, text_color
-from landscapes import SURFACES
 
 GAP_FLOOR = 1e-16  # the smallest loss gap f − f* drawn on a log axis
 LOSS_DECADES = 16  # a log loss axis spans at most this many powers of ten
@@ -121,7 +121,7 @@ def trajectory_payload(
 
     `styles`: a `RunStyle` per run; `colour_scale`: the surface's (log offset, log floor).
     """
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     domain = [[float(a), float(b)] for a, b in surface.domain]
     log_offset, log_floor = colour_scale
     runs = []

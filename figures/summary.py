@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from engine import Simulation, Trajectory, measures
-from landscapes import SURFACES
+from engine.config import surface_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def steps_to_tolerance(gap: np.ndarray, tolerance: float) -> int | None:
 
 def summarize(sim: Simulation, trajectories: Sequence[Trajectory], tolerance: float):
     """One `RunSummary` per trajectory (`sim` must be validated)."""
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     minima = np.asarray(surface.minima(sim.surface_params), dtype=np.float64).reshape(-1, 2)
     summaries = []
     for t in trajectories:

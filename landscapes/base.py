@@ -39,6 +39,27 @@ class Surface:
     # A quadratic's Hessian eigenvalues (λmin, λmax) for given parameter values (the same
     # everywhere), from which the stability limits of gradient descent follow; None otherwise.
     eigenvalues: Callable[[Mapping[str, float]], tuple[float, float]] | None = None
+    # A surface typed as a formula (landscapes/user.py): its structure (what compiles; `fn` is
+    # `formula_fn(structure)`, taking the constant slots instead of named parameters) and its
+    # numbers. None for a registered surface.
+    structure: tuple | None = None
+    constants: tuple[float, ...] = ()
+    numerical: bool = False  # minima, lowest value and start were found numerically
+
+    @property
+    def key(self) -> str | tuple:
+        """What compiled code is specialised on: the name of a registered surface, or a
+        formula's structure (its numbers are data)."""
+        return self.name if self.structure is None else self.structure
+
+    def arguments(self, params: Mapping[str, float] | None = None):
+        """What `fn` takes beside the position: the resolved parameters, or a formula's
+        constant slots (see `landscapes.formula.constant_slots`)."""
+        if self.structure is not None:
+            from landscapes.formula import constant_slots
+
+            return constant_slots(self.constants)
+        return self.resolve(params)
 
     def defaults(self) -> dict[str, float]:
         """The default value of every parameter."""

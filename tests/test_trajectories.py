@@ -138,8 +138,8 @@ def log_x_surface(monkeypatch, forget_compiled):
 
     terms = trajectories._surface_terms
 
-    def log_x(surface, xy, hessian):
-        _, *rest = terms(surface, xy, hessian)
+    def log_x(key, surface, xy, hessian):
+        _, *rest = terms(key, surface, xy, hessian)
         return jnp.log(xy[0]), *rest
 
     monkeypatch.setattr(trajectories, "_surface_terms", log_x)

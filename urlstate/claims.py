@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 
 from engine import Simulation, Trajectory, simulate
-from engine.config import batch_label
+from engine.config import batch_label, surface_of
 from engine.measures import (
     nearest_distance,
     roughness,
@@ -36,7 +36,6 @@ from engine.measures import (
     steps_to_tolerance,
     within_tolerance,
 )
-from landscapes import SURFACES
 
 Point = tuple[float, float]
 PointRef = Point | Literal["global", "local"]  # coordinates, or the nearest such minimum
@@ -101,14 +100,14 @@ class Claim(ABC):
 
 
 def _surface_title(sim: Simulation) -> str:
-    return SURFACES[sim.surface].title.split(" (")[0]
+    return surface_of(sim).title.split(" (")[0]
 
 
 def _points(sim: Simulation, ref: PointRef) -> np.ndarray:
     """The points `ref` stands for, one per row: itself, or the surface's global or local minima."""
     if not isinstance(ref, str):
         return np.asarray([ref], np.float64)
-    surface = SURFACES[sim.surface]
+    surface = surface_of(sim)
     find = surface.minima if ref == "global" else surface.local_minima
     points = np.asarray(find(surface.resolve(sim.surface_params)), np.float64).reshape(-1, 2)
     if not len(points):
@@ -118,7 +117,7 @@ def _points(sim: Simulation, ref: PointRef) -> np.ndarray:
 
 
 def _min_value(sim: Simulation) -> float:
-    min_value = SURFACES[sim.surface].min_value
+    min_value = surface_of(sim).min_value
     if min_value is None:
         raise Unmeasurable(f"{_surface_title(sim)} is unbounded below, so there is no loss gap")
     return min_value
@@ -454,7 +453,7 @@ class OnStabilityLimit(Claim):
         return (self.run,)
 
     def measure(self, sim, field, label) -> Verdict:
-        surface = SURFACES[sim.surface]
+        surface = surface_of(sim)
         if surface.eigenvalues is None:
             raise Unmeasurable(f"{_surface_title(sim)} is not a quadratic")
         panel = _panel(field, self.run)
