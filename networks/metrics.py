@@ -37,10 +37,15 @@ def chunk_size(model: Model, examples: int, features: int) -> int:
 
 
 @functools.partial(jax.jit, static_argnames=("model",))
-def _metrics(model: Model, thetas: jnp.ndarray, x: jnp.ndarray, labels: jnp.ndarray):
+def _metrics(model: Model, thetas: jnp.ndarray, sets):
+    """Per data set of `sets` ((x, labels), …): loss and accuracy of each row of `thetas`."""
+
     def one(theta):
-        logits = model.logits(theta, x)
-        return cross_entropy(logits, labels), accuracy(logits, labels)
+        out = []
+        for x, labels in sets:
+            logits = model.logits(theta, x)
+            out.append((cross_entropy(logits, labels), accuracy(logits, labels)))
+        return out
 
     return jax.vmap(one)(thetas)
 
@@ -56,21 +61,32 @@ def padded_chunks(rows: np.ndarray, size: int):
         yield chunk, real
 
 
-def evaluate(
-    model: Model, thetas: np.ndarray, x: np.ndarray, labels: np.ndarray, dtype: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """(loss, accuracy) of each row of `thetas` (vectors, parameters) on all of (x, labels).
+def evaluate_sets(
+    model: Model, thetas: np.ndarray, sets: list[tuple[np.ndarray, np.ndarray]], dtype: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(loss, accuracy) of each row of `thetas` (vectors, parameters) on each whole data set
+    (x, labels) of `sets`, in one compiled pass over them, computed in `dtype`.
 
-    Computed in `dtype`; non-finite values are returned as they are (callers decide).
+    Non-finite values are returned as they are (callers decide).
     """
     thetas = np.asarray(thetas, dtype)
     if len(thetas) == 0:
-        return np.zeros(0, dtype), np.zeros(0, dtype)
-    x, labels = jnp.asarray(x, dtype), jnp.asarray(labels, jnp.int32)
-    size = chunk_size(model, *x.shape)
-    losses, accuracies = [], []
+        return [(np.zeros(0, dtype), np.zeros(0, dtype)) for _ in sets]
+    device = [(jnp.asarray(x, dtype), jnp.asarray(labels, jnp.int32)) for x, labels in sets]
+    size = chunk_size(model, sum(len(x) for x, _ in sets), device[0][0].shape[1])
+    results: list[list] = [[] for _ in sets]
     for chunk, real in padded_chunks(thetas, size):
-        loss, acc = _metrics(model, jnp.asarray(chunk), x, labels)
-        losses.append(np.asarray(loss)[:real])
-        accuracies.append(np.asarray(acc)[:real])
-    return np.concatenate(losses), np.concatenate(accuracies)
+        for out, (loss, acc) in zip(results, _metrics(model, jnp.asarray(chunk), device)):
+            out.append((np.asarray(loss)[:real], np.asarray(acc)[:real]))
+    return [
+        (np.concatenate([l for l, _ in out]), np.concatenate([a for _, a in out]))
+        for out in results
+    ]
+
+
+def evaluate(
+    model: Model, thetas: np.ndarray, x: np.ndarray, labels: np.ndarray, dtype: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(loss, accuracy) of each row of `thetas` (vectors, parameters) on all of (x, labels),
+    computed in `dtype`. Non-finite values are returned as they are (callers decide)."""
+    return evaluate_sets(model, thetas, [(x, labels)], dtype)[0]

@@ -18,7 +18,7 @@ parameter vector c + a·d₁ + b·d₂. Three planes:
   weights, at (1, 0) and (0, 1).
 
 A run's path is projected by least squares onto the plane (the directions need not be
-orthogonal), with each point's distance off the plane: the loss drawn under a projected
+orthogonal; in the training dtype), with each point's distance off the plane: the loss drawn under a projected
 point is the loss at its projection, not at the point, unless that distance is 0.
 
 The grid uses that a model's first layer is linear in its weights (`networks.models`): on the
@@ -47,8 +47,9 @@ MIN_RESOLUTION = 3
 MARGIN = 0.1  # the grid extends this share of the paths' span beyond them on each side
 RANDOM_SPAN = 1.0  # the random plane's grid covers at least [−1, 1]² (Li et al.'s range)
 PCA_OVERSAMPLING = 8  # extra columns of the randomised subspace iteration
-PCA_ITERATIONS = 2  # its power iterations (one already agrees with an exact SVD)
-PROJECTION_CHUNK = 1024  # points projected at a time (float64)
+PCA_ITERATIONS = 1  # its power iterations (on digits runs one agrees with an exact SVD to 1e-9)
+PROJECTION_CHUNK = 1024  # points projected at a time
+PCA_ROWS = 1024  # the subspace iteration's rows: this times a power of two
 
 
 class Plane(NamedTuple):
@@ -98,11 +99,6 @@ class Landscape(NamedTuple):
 # ------------------------------------------------------------------------------------- planes
 
 
-def _points(result: TrainingResult) -> np.ndarray:
-    """Every run's recorded parameter vectors, stacked (points, parameters)."""
-    return np.concatenate([run.params for run in result.runs])
-
-
 def _oriented(directions: np.ndarray, result: TrainingResult) -> np.ndarray:
     """Directions signed so that the first run moves towards +x and +y from its start."""
     travel = result.runs[0].final.astype(np.float64) - result.runs[0].params[0]
@@ -110,32 +106,54 @@ def _oriented(directions: np.ndarray, result: TrainingResult) -> np.ndarray:
     return directions * signs[:, None]
 
 
-def top_directions(
-    points: np.ndarray, centre: np.ndarray, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """The top two principal directions (2, P) of `points` about `centre`, and the share of
-    the total variance along each. Randomised subspace iteration in the points' dtype."""
-    centred = points - centre.astype(points.dtype)
-    total = float(np.einsum("ij,ij->i", centred, centred).sum(dtype=np.float64))
-    width = min(2 + PCA_OVERSAMPLING, *centred.shape)
-    rng = np.random.default_rng(seed)
-    basis = np.linalg.qr(
-        centred @ rng.standard_normal((centred.shape[1], width)).astype(centred.dtype)
-    )[0]
+@jax.jit
+def _principal(points, centre, start):
+    """The top two right singular vectors of (points − centre) and their shares of its
+    squared norm: randomised subspace iteration from `start` (parameters, k), in one
+    compiled call, so that no linear algebra runs outside XLA's threads."""
+    centred = points - centre
+    total = jnp.sum(jnp.square(centred).astype(jnp.float64))
+    basis = jnp.linalg.qr(centred @ start)[0]
     for _ in range(PCA_ITERATIONS):
-        right = np.linalg.qr(centred.T @ basis)[0]
-        basis = np.linalg.qr(centred @ right)[0]
-    small = (basis.T @ centred).astype(np.float64)
-    _, singular, vt = np.linalg.svd(small, full_matrices=False)
-    share = singular[:2] ** 2 / total if total > 0 else np.zeros(2)
-    return vt[:2], np.minimum(share, 1.0)
+        right = jnp.linalg.qr(centred.T @ basis)[0]
+        basis = jnp.linalg.qr(centred @ right)[0]
+    _, singular, vt = jnp.linalg.svd(basis.T @ centred, full_matrices=False)
+    share = jnp.where(total > 0, singular[:2].astype(jnp.float64) ** 2 / total, 0.0)
+    return vt[:2], jnp.minimum(share, 1.0)
+
+
+def top_directions(
+    paths: Sequence[np.ndarray], centre: np.ndarray, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The top two principal directions (2, P) of all rows of `paths` together about
+    `centre`, and the share of the total variance along each.
+
+    The rows are padded with the centre (which adds nothing) to PCA_ROWS times a power of
+    two, so that a handful of compiled shapes serve every configuration.
+    """
+    dtype = paths[0].dtype if paths[0].dtype == np.float32 else np.dtype(np.float64)
+    count, size = sum(len(p) for p in paths), paths[0].shape[1]
+    blocks = -(-count // PCA_ROWS)
+    rows = np.empty((PCA_ROWS * (1 << (blocks - 1).bit_length()), size), dtype)
+    first = 0
+    for path in paths:
+        rows[first : first + len(path)] = path
+        first += len(path)
+    rows[first:] = centre
+    width = min(2 + PCA_OVERSAMPLING, count, size)
+    start = np.random.default_rng(seed).standard_normal((size, width))
+    directions, share = _principal(
+        jnp.asarray(rows), jnp.asarray(centre, dtype), jnp.asarray(start, dtype)
+    )
+    return np.asarray(directions, np.float64), np.asarray(share, np.float64)
 
 
 def pca_plane(result: TrainingResult, seed: int = 0) -> Plane:
     """The plane of the two principal directions of all runs' trajectories together."""
-    points = _points(result)
-    centre = points.mean(axis=0, dtype=np.float64)
-    directions, share = top_directions(points, centre, seed)
+    paths = [run.params for run in result.runs]
+    count = sum(len(p) for p in paths)
+    centre = sum(p.sum(axis=0, dtype=np.float64) for p in paths) / count
+    directions, share = top_directions(paths, centre, seed)
     return Plane("pca", centre, _oriented(directions, result), share)
 
 
@@ -205,21 +223,28 @@ def make_plane(
 # --------------------------------------------------------------------------------- projection
 
 
+@jax.jit
+def _project(points, centre, directions, gram_inverse):
+    """Coordinates and distances off the plane of a chunk of points (one fused pass)."""
+    offset = points - centre
+    ab = (offset @ directions.T) @ gram_inverse
+    residual = offset - ab @ directions
+    return ab, jnp.sqrt(jnp.sum(residual * residual, axis=1))
+
+
 def project(plane: Plane, points: np.ndarray) -> Projection:
     """Least-squares coordinates of each row of `points` on the plane, and its distance off
-    it (float64, in chunks)."""
-    d = plane.directions
-    gram_inverse = np.linalg.inv(d @ d.T)
-    coords, distance = [], []
-    for first in range(0, len(points), PROJECTION_CHUNK):
-        offset = points[first : first + PROJECTION_CHUNK].astype(np.float64) - plane.centre
-        ab = (offset @ d.T) @ gram_inverse
-        coords.append(ab)
-        distance.append(np.linalg.norm(offset - ab @ d, axis=1))
-    coords_all = np.concatenate(coords) if coords else np.zeros((0, 2))
-    return Projection(
-        coords_all[:, 0], coords_all[:, 1], np.concatenate(distance) if distance else np.zeros(0)
-    )
+    it, computed in the points' dtype (float32 or float64) in chunks of fixed size."""
+    dtype = points.dtype if points.dtype == np.float32 else np.dtype(np.float64)
+    gram_inverse = np.linalg.inv(plane.directions @ plane.directions.T)
+    constants = [jnp.asarray(a, dtype) for a in (plane.centre, plane.directions, gram_inverse)]
+    coords, distance = [np.zeros((0, 2))], [np.zeros(0)]
+    for chunk, real in padded_chunks(np.asarray(points, dtype), PROJECTION_CHUNK):
+        ab, far = _project(jnp.asarray(chunk), *constants)
+        coords.append(np.asarray(ab, np.float64)[:real])
+        distance.append(np.asarray(far, np.float64)[:real])
+    coords_all = np.concatenate(coords)
+    return Projection(coords_all[:, 0], coords_all[:, 1], np.concatenate(distance))
 
 
 def extent(plane: Plane, paths: Sequence[Projection]) -> tuple[float, float, float, float]:

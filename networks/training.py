@@ -343,8 +343,12 @@ def _evaluate(training: Training, model: Model, dataset: Dataset, raw: list) -> 
         wanted.append(frames[at[keep]])
         owners += [index] * int(keep.sum())
     thetas = np.concatenate(wanted)
-    train = metrics.evaluate(model, thetas, dataset.x_train, dataset.y_train, training.dtype)
-    test = metrics.evaluate(model, thetas, dataset.x_test, dataset.y_test, training.dtype)
+    train, test = metrics.evaluate_sets(
+        model,
+        thetas,
+        [(dataset.x_train, dataset.y_train), (dataset.x_test, dataset.y_test)],
+        training.dtype,
+    )
     owners_array = np.array(owners, int)
     records = []
     for index, (frames, batch_loss, invalid) in enumerate(raw):
