@@ -225,5 +225,6 @@ def validate(training: Training) -> Training:
                 f"at most {MAX_EVALUATIONS} evaluations per run: at least "
                 f"{math.ceil(steps / MAX_EVALUATIONS):,} steps apart for {steps:,} steps",
             )
-    eval_every = _multiple(eval_every, record_every)
+    # a multiple of record_every (what is evaluated is recorded), at most the steps taken
+    eval_every = min(_multiple(eval_every, record_every), steps // record_every * record_every)
     return replace(checked, record_every=record_every, eval_every=eval_every)

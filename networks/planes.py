@@ -206,9 +206,10 @@ def endpoints_plane(result: TrainingResult, runs: Sequence[int] = (0, 1)) -> Pla
 
 
 def make_plane(
-    result: TrainingResult, kind: str = "pca", seed: int = 0, runs: Sequence[int] = (0, 1)
+    result: TrainingResult, kind: str = "pca", seed: int = 0, plane_runs: Sequence[int] = (0, 1)
 ) -> Plane:
-    """The plane `kind` ("pca", "random" or "endpoints") of a training result."""
+    """The plane `kind` ("pca", "random" or "endpoints") of a training result: `seed` for
+    the random plane's directions (and the PCA's start), `plane_runs` the endpoints plane's."""
     if kind == "pca":
         return pca_plane(result, seed)
     if kind == "random":
@@ -216,7 +217,7 @@ def make_plane(
     if kind == "endpoints":
         if len(result.runs) < 2:
             raise ConfigError(("plane",), "the endpoints plane needs two runs")
-        return endpoints_plane(result, runs)
+        return endpoints_plane(result, plane_runs)
     raise ConfigError(("plane",), f"unknown plane {kind!r} (choose one of {', '.join(PLANES)})")
 
 
@@ -356,7 +357,7 @@ def landscape(
     resolution: int = MAX_RESOLUTION,
     test: bool = False,
     seed: int = 0,
-    runs: Sequence[int] = (0, 1),
+    plane_runs: Sequence[int] = (0, 1),
     progress: Callable[[float], None] | None = None,
 ) -> Landscape:
     """The plane `kind`, every run's projected path and the loss grid over the training set
@@ -366,7 +367,7 @@ def landscape(
     raised by it abandons the work.
     """
     resolution = check_resolution(resolution)
-    plane = make_plane(result, kind, seed, runs)
+    plane = make_plane(result, kind, seed, plane_runs)
     paths = tuple(project(plane, run.params) for run in result.runs)
     bounds = extent(plane, paths)
     data, dtype, model = result.dataset, result.training.dtype, result.model

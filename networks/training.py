@@ -68,9 +68,10 @@ class RunRecord:
     """One run's training, cut before its divergence (nothing in it is NaN or Inf).
 
     `steps` are the recorded steps (0, k, 2k, …, and the last) and `params` the parameter
-    vector at each (rows); `batch_loss[t]` is the loss of step t's mini-batch before its
-    update; `eval_steps` are the steps at which `train_loss`, `train_accuracy` (whole training
-    set), `test_loss` and `test_accuracy` (whole test set) were evaluated.
+    vector at each (rows, in the training dtype); `batch_loss[t]` is the loss of step t's
+    mini-batch before its update (for a full-batch run: the training loss at every step);
+    `eval_steps` are the steps at which `train_loss`, `train_accuracy` (whole training set),
+    `test_loss` and `test_accuracy` (whole test set) were evaluated, a subset of `steps`.
     """
 
     steps: np.ndarray

@@ -244,6 +244,28 @@ def test_divergence_is_reported_and_cut():
     )
 
 
+def test_batch_sizes_mix_and_recording_can_be_sparser():
+    runs = (Run("sgd", batch_size=16), Run("sgd", batch_size="full"), Run("sgd"))
+    dense = nw.train(nw.Training(runs, data="moons", steps=2500, batch_size=32, record_every=5))
+    sparse = nw.train(replace(dense.training, record_every=None, eval_every=None))
+    assert sparse.training.record_every == 3 and sparse.training.eval_every % 3 == 0
+    for a, b in zip(dense.runs, sparse.runs):
+        np.testing.assert_array_equal(b.steps[:-1], np.arange(0, 2500, 3))
+        assert a.steps[-1] == b.steps[-1] == 2500
+        common = np.intersect1d(a.steps, b.steps)
+        np.testing.assert_array_equal(
+            a.params[np.isin(a.steps, common)], b.params[np.isin(b.steps, common)]
+        )
+        np.testing.assert_array_equal(a.batch_loss, b.batch_loss)
+    small, full, page = sparse.runs
+    # a full batch's loss is the training loss, which the evaluation computes separately
+    np.testing.assert_allclose(
+        full.batch_loss[full.eval_steps[:-1]], full.train_loss[:-1], rtol=1e-5
+    )
+    assert not np.array_equal(small.params[-1], page.params[-1])
+    assert nw.validate(sparse.training) == sparse.training  # validation is idempotent
+
+
 def test_progress_reports_and_can_abandon():
     seen = []
     nw.train(nw.Training((Run("sgd"),), data="moons", steps=250), progress=seen.append)
@@ -270,7 +292,7 @@ def float64_runs() -> nw.TrainingResult:
 
 def test_plane_value_at_a_final_point_is_its_training_loss(float64_runs):
     data = float64_runs.dataset
-    plane = nw.make_plane(float64_runs, "endpoints", runs=(0, 1))
+    plane = nw.make_plane(float64_runs, "endpoints", plane_runs=(0, 1))
     for index, corner in ((0, (1.0, 0.0)), (1, (0.0, 1.0))):
         path = nw.project(plane, float64_runs.runs[index].params)
         assert (path.x[-1], path.y[-1]) == pytest.approx(corner, abs=1e-12)
@@ -422,8 +444,8 @@ def test_plane_arguments_raise_naming_the_field(float64_runs):
         ({"kind": "hessian"}, "plane"),
         ({"resolution": planes.MAX_RESOLUTION + 1}, "resolution"),
         ({"resolution": 2}, "resolution"),
-        ({"kind": "endpoints", "runs": (0, 0)}, "plane_runs"),
-        ({"kind": "endpoints", "runs": (0, 7)}, "plane_runs[1]"),
+        ({"kind": "endpoints", "plane_runs": (0, 0)}, "plane_runs"),
+        ({"kind": "endpoints", "plane_runs": (0, 7)}, "plane_runs[1]"),
     ):
         with pytest.raises(ConfigError) as caught:
             nw.landscape(float64_runs, **kwargs)
