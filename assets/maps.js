@@ -88,6 +88,42 @@
     return { z: z, status: status, best: best };
   }
 
+  /* Panels side by side where they fit (at least MIN_PANEL px wide each), else stacked: the
+   * figure is laid out for a wide screen; a phone gets one panel per row. A Patch of the
+   * figure (so that the page's later patches keep it), from the graph's width. */
+  const MIN_PANEL = 280;
+  function panelPatch(id, count, fig) {
+    const Patch = window.dash_clientside.Patch, patch = new Patch();
+    const outer = document.getElementById(id), width = outer ? outer.clientWidth : 0;
+    const cols = Math.max(1, Math.min(count, 3, Math.floor((width || 1200) / MIN_PANEL)));
+    const rows = Math.ceil(count / cols);
+    const gapX = cols > 1 ? 0.04 : 0, gapY = rows > 1 ? 0.12 / rows : 0;
+    const annotations = (fig && fig.layout && fig.layout.annotations) || [];
+    for (let i = 0; i < count; i++) {
+      const col = i % cols, row = Math.floor(i / cols), key = i ? String(i + 1) : "";
+      const x0 = col / cols + (col ? gapX / 2 : 0), x1 = (col + 1) / cols - (col < cols - 1 ? gapX / 2 : 0);
+      const y1 = 1 - row / rows - (row ? gapY / 2 : 0), y0 = 1 - (row + 1) / rows + (row < rows - 1 ? gapY / 2 : 0);
+      patch.assign(["layout", "xaxis" + key, "domain"], [x0, x1]);
+      patch.assign(["layout", "yaxis" + key, "domain"], [y0, y1]);
+      if (annotations[i]) {
+        patch.assign(["layout", "annotations", i, "x"], (x0 + x1) / 2);
+        patch.assign(["layout", "annotations", i, "y"], y1);
+      }
+    }
+    return patch.build();
+  }
+  /* The basins graph's height: the page's for one row of panels, more for stacked ones
+   * (dcc.Graph sizes the plot to its element). */
+  function panelsHeight(id, count) {
+    const outer = document.getElementById(id), width = outer ? outer.clientWidth : 0;
+    const cols = Math.max(1, Math.min(count, 3, Math.floor((width || 1200) / MIN_PANEL)));
+    const rows = Math.ceil(count / cols);
+    const wide = { height: "min(70vh, 760px)" };
+    if (rows < 2) return wide;
+    // a custom property: the phone layout's own height rule (style.css) gives way to it (maps.css)
+    return Object.assign(wide, { "--map-height": Math.round(rows * (width / cols + 40) + 190) + "px" });
+  }
+
   function fillGrid(gd, fig) {
     const d = m.data, panels = d.panels.map((p, index) => Object.assign({ index: index }, p));
     const update = { x: [], y: [], z: [] }, idx = [];
@@ -309,13 +345,20 @@
 
   /* Called by the page's clientside callback when a new map arrives. The figures come in
    * the same response: wait until Plotly has drawn them, then fill. */
-  function show(data) {
+  function show(data, figures) {
     m.generation += 1;
     if (m.controller) m.controller.abort();
     m.controller = null;
     m.full = null;
     m.data = data || null;
-    if (!data) return window.dash_clientside.no_update;
+    const graphs = mapGraphs(), noUpdate = window.dash_clientside.no_update;
+    const patches = graphs.map((g, i) => (data && g.kind === "basins" && data.kind === "basins"
+      ? panelPatch(g.id, data.panels.length, (figures || [])[i]) : noUpdate));
+    const basins = graphs.find((g) => g.kind === "basins");
+    const style = data && data.kind === "basins" && basins
+      ? panelsHeight(basins.id, data.panels.length) : noUpdate;
+    patches.push(style);
+    if (!data) return patches;
     (data.panels || []).forEach((p) => {
       p.outcome = decode(p.outcome, Int8Array);
       p.step = decode(p.step, Int16Array);
@@ -332,7 +375,7 @@
       fillAll().then(() => refine(generation));
     };
     window.requestAnimationFrame(start);
-    return window.dash_clientside.no_update;
+    return patches;
   }
 
   document.addEventListener("optiscape:frame", onFrame);

@@ -12,7 +12,7 @@ import numpy as np
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from components import ids
+from components import formula_card, ids  # noqa: F401 - its callbacks
 from components.controls import noise_section, surface_params, surface_section
 from components.forms import PageForm, form_to_draft, state_to_form
 from components.run_card import ALL_CHOICES, ALL_FIELDS, ALL_FLAGS, RUNS, run_cards, runs_from
@@ -29,7 +29,7 @@ from urlstate.model import HIDEABLE
 from urlstate.reader import Notice, base_state, collect, labelled, read
 
 FIELD_OF_PATH = {  # where a page-level value is typed
-    ("surface",): "surface", ("start", "x"): "start_x", ("start", "y"): "start_y",
+    ("surface",): "surface", ("f",): "f", ("start", "x"): "start_x", ("start", "y"): "start_y",
     ("steps",): "steps", ("noise", "batch_size"): "batch", ("noise", "sigma"): "sigma",
     ("noise", "seed"): "seed", ("tol",): "tol", ("grid",): "grid", ("seeds",): "seeds",
     ("hx",): "hx", ("hy",): "hy",
@@ -344,10 +344,12 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-clientside_callback(
-    "function(data) { return window.optiscapeMaps.show(data); }",
-    Output(ids.MAP_DATA, "id"),
+clientside_callback(  # the map graphs, in the order of `#views[data-graphs]`
+    "function(data, ...figures) { return window.optiscapeMaps.show(data, figures); }",
+    *[Output(g.id, "figure", allow_duplicate=True) for g in MAP_GRAPHS],
+    Output(next(g.id for g in MAP_GRAPHS if g.kind == "basins"), "style"),  # stacked: taller
     Input(ids.MAP_DATA, "data"),
+    *[State(g.id, "figure") for g in MAP_GRAPHS],
     prevent_initial_call=True,
 )
 

@@ -131,8 +131,7 @@ def basins_figure(
     ]
     legend = dict(
         orientation="h", x=0, xanchor="left", y=-0.13, yanchor="top",
-        title=dict(text=f"Ends in (darker: fewer steps to f − f* ≤ {tolerance:g}):",
-                   side="top"),
+        title=dict(text="Ends in (darker: sooner):", side="top"),
         font=dict(size=s.font, color=INK),
     )
     return _figure(data, dict(
@@ -177,24 +176,28 @@ def stability_traces(
     limit = values["lr"] - stability_limit(lam_max, mu)
     width = 4 if classroom else 2.5
     label = "lr·λmax = 2(1+μ)" if heavy else "lr·λmax = 2"
-    traces = [_level_line(grids, limit, label, "#ffffff", width, "solid", "limit")]
+    traces = _level_line(grids, limit, label, width, "solid", "limit")
     if heavy and "momentum" in names and "lr" in names:
         optimal = optimal_momentum(values["lr"], lam_min, lam_max)
-        traces.append(_level_line(grids, values["momentum"] - optimal,
-                                  "optimal μ* = max(1 − √(lr·λ))²", "#ffffff", width, "dash",
-                                  "optimal"))
+        traces += _level_line(grids, values["momentum"] - optimal,
+                              "optimal μ* = max(1 − √(lr·λ))²", width, "dash", "optimal")
     return traces
 
 
-def _level_line(grids, values, name, color, width, dash, role) -> dict:
-    """The zero level of `values` over the axes' grids, as a line."""
-    return dict(
-        type="contour", x=grids[0].tolist(), y=grids[1].tolist(),
-        z=np.round(values, 9).tolist(), name=name, showlegend=True, showscale=False,
-        contours=dict(start=0, end=0, size=1, coloring="none"),
-        line=dict(color=color, width=width, dash=dash), hoverinfo="skip",
-        meta={"map": role},
+def _level_line(grids, values, name, width, dash, role) -> list[dict]:
+    """The zero level of `values` over the axes' grids, as a white line on a dark casing
+    (visible on every colour of the map; the legend shows the casing)."""
+    common = dict(
+        type="contour", x=grids[0].tolist(), y=grids[1].tolist(), z=np.round(values, 9).tolist(),
+        showscale=False, contours=dict(start=0, end=0, size=1, coloring="none"),
+        hoverinfo="skip",
     )
+    return [
+        dict(**common, name=name, showlegend=True, line=dict(color="#111111", width=width + 2.5,
+             dash=dash), meta={"map": role}),
+        dict(**common, name=name, showlegend=False, line=dict(color="#ffffff", width=width,
+             dash=dash), meta={"map": role + "_core"}),
+    ]
 
 
 def _steps_colorbar(steps: int, classroom: bool) -> dict:

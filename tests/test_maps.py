@@ -322,8 +322,8 @@ def test_the_stability_lines_appear_on_quadratics_only():
         figures = figures_of(state, styles)
         return [t.get("meta", {}).get("map") for f in figures for t in f["data"] if t.get("type") == "contour" and t.get("meta", {}).get("map")]
 
-    assert lines("view=hypermap&surface=canyon&run=momentum") == ["limit", "optimal"]
-    assert lines("view=hypermap&surface=sphere&run=sgd") == ["limit"]
+    assert lines("view=hypermap&surface=canyon&run=momentum") == ["limit", "limit_core", "optimal", "optimal_core"]
+    assert lines("view=hypermap&surface=sphere&run=sgd") == ["limit", "limit_core"]
     assert lines("view=hypermap&surface=rosenbrock&run=momentum") == []
     assert lines("view=hypermap&surface=canyon&run=adam") == []
 
