@@ -16,18 +16,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from engine import ConfigError, Trajectory, simulate
+from engine.config import formula_text, surface_of, surface_record
 from figures import placeholder_styles, run_styles
 from figures.payload import internals_payload, trajectory_payload
 from figures.registry import CONTOUR_RESOLUTION, GRAPHS, VIEWS, Scene, build_figures
 from figures.scaling import height_offset, log_floor
 from figures.summary import RunSummary, summarize
 from figures.views import Figure, RunStyle
-from landscapes import SURFACES
+from landscapes import Surface
 from landscapes.grid import surface_grid
 from mapping import COARSE, cached_map, fan_payload, grid_payload
-from urlstate import AppState, PRESET_STATES, PRESETS
-from urlstate.maps import resolved_axes
+from urlstate import PRESET_STATES, PRESETS, AppState
 from urlstate.claims import Verdict
+from urlstate.maps import resolved_axes
 from urlstate.presets import evaluate
 from urlstate.reader import normalize
 
@@ -46,11 +47,11 @@ def edited(state: AppState) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def colour_scale(surface: str, params: tuple[tuple[str, float], ...]) -> tuple[float, float]:
+def colour_scale(surface: Surface, params: tuple[tuple[str, float], ...]) -> tuple[float, float]:
     """The log-scale offset and floor of a surface's contour grid, as the browser draws paths
     over it (cached: the grid costs more than a computation's trajectories)."""
     zs = surface_grid(surface, dict(params), CONTOUR_RESOLUTION)[2]
-    offset = height_offset(zs, SURFACES[surface].min_value)
+    offset = height_offset(zs, surface.min_value)
     return offset, log_floor(zs, offset)
 
 
@@ -71,7 +72,7 @@ class Result:
     def payload(self) -> dict:
         """What assets/animation.js draws and animates."""
         sim = self.state.simulation
-        scale = colour_scale(sim.surface, tuple(sim.surface_params.items()))
+        scale = colour_scale(surface_of(sim), tuple(sim.surface_params.items()))
         return trajectory_payload(sim, self.trajectories, self.styles, scale, self.state.tolerance)
 
     @functools.cached_property
@@ -117,7 +118,7 @@ def figure_key(state: AppState) -> str:
     """What the figures' static part depends on (the paths are filled in the browser); a
     map's figures depend on the whole configuration."""
     sim = state.simulation
-    key = [sim.surface, sim.surface_params, len(sim.runs), state.classroom]
+    key = [sim.surface, sim.surface_params, len(sim.runs), state.classroom, formula_text(sim)]
     if is_map(state):
         key.append(repr((state.view, sim, state.maps, state.tolerance, state.colors)))
     return json.dumps(key, sort_keys=True)
@@ -134,7 +135,7 @@ def figures_of(state: AppState, styles: tuple[RunStyle, ...]) -> list[Figure]:
         (a.name, a.low, a.high, a.log) for a in resolved_axes(state.maps, sim)
     )
     scene = Scene(
-        SURFACES[sim.surface], dict(sim.surface_params), styles, sim.start, state.classroom,
+        surface_of(sim), dict(sim.surface_params), styles, sim.start, state.classroom,
         simulation=sim, axes=axes, tolerance=state.tolerance,
     )
     mine = {graph.id: graph.build(scene) for graph in VIEWS[state.view].graphs}
@@ -155,8 +156,8 @@ def map_payload(state: AppState, query: str, labels: Sequence[str] = ()) -> dict
 @functools.lru_cache(maxsize=64)
 def figures_for(key: str) -> tuple[Figure, ...]:
     """Every graph's static figure for a `figure_key`, in the order of `GRAPHS`."""
-    name, params, count, classroom = json.loads(key)[:4]
-    surface = SURFACES[name]
+    name, params, count, classroom, formula = json.loads(key)[:5]
+    surface = surface_record(name, params, formula)
     scene = Scene(surface, params, placeholder_styles(count), surface.default_start, classroom)
     return build_figures(scene)
 

@@ -10,7 +10,7 @@ import latex2mathml.converter
 import dash_mantine_components as dmc
 from dash import html
 
-from components import ids
+from components import formula_card, ids
 from components.forms import PageForm
 from landscapes import SURFACES
 from schema import Param
@@ -58,8 +58,11 @@ def param_input(id_: dict, param: Param, value: object) -> dmc.Switch | dmc.Text
     return text_input(id_, label, value, f"{param.low:g} … {param.high:g}")
 
 
-def surface_params(surface_name: str, values: dict) -> list:
-    """Inputs for the parameters of `surface_name`, and its formula."""
+def surface_params(surface_name: str, values: dict, formula: str = "") -> list:
+    """Inputs for the parameters of `surface_name`, and its formula (a user's own formula:
+    its field and domain, components/formula_card.py)."""
+    if surface_name == formula_card.FORMULA:
+        return formula_card.formula_params(formula, values)
     surface = SURFACES[surface_name]
     inputs = [
         param_input(ids.surface_param(surface_name, p.name), p, values.get(p.name, p.default))
@@ -69,6 +72,7 @@ def surface_params(surface_name: str, values: dict) -> list:
         math(surface.latex),
         html.P(surface.description, className="hint"),
         dmc.SimpleGrid(inputs, cols=2, spacing="xs") if inputs else None,
+        formula_card.builtin_formula(surface_name),
     ]
 
 
@@ -76,12 +80,16 @@ def surface_section(form: PageForm) -> list:
     """Surface picker with its parameters, start point, steps."""
     v = form.values
     options = [{"value": s.name, "label": s.title} for s in SURFACES.values()]
+    options.append(formula_card.OPTION)
     return [
         dmc.Select(
             id=ids.field("surface"), label="Loss surface", data=options, value=form.surface,
             allowDeselect=False, searchable=True, size="sm",
         ),
-        html.Div(surface_params(form.surface, form.surface_params), id=ids.SURFACE_PARAMS),
+        html.Div(
+            surface_params(form.surface, form.surface_params, form.values.get("f", "")),
+            id=ids.SURFACE_PARAMS,
+        ),
         dmc.SimpleGrid(
             [
                 text_input(ids.field("start_x"), "start x", v["start_x"]),

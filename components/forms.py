@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from engine import Run
 from figures.theme import PALETTE
+from engine.config import formula_text
 from landscapes import SURFACES
+from landscapes.user import DOMAIN_PARAMS, FORMULA
 from optimizers import OPTIMIZERS, SCHEDULES
 from urlstate import AppState
 from engine.maps import settings
@@ -97,7 +99,10 @@ def form_to_draft(form: PageForm, base: AppState, preset: str | None = None) -> 
     name = form.surface if isinstance(form.surface, str) else str(_raw(form.surface))
     surface = SURFACES.get(name)
     draft.surface = name
-    draft.surface_params = _schema_values(surface.params if surface else (), form.surface_params)
+    schema = DOMAIN_PARAMS if name == FORMULA else surface.params if surface else ()
+    draft.surface_params = _schema_values(schema, form.surface_params)
+    if name == FORMULA and v.get("f") is not None:  # checked by the reader (length first)
+        draft.formula = str(v["f"])
     draft.start = (_raw(v.get("start_x")), _raw(v.get("start_y")))
     draft.steps = _raw(v.get("steps"))
     runs = [_run(run) for run in form.runs]
@@ -155,6 +160,7 @@ def state_to_form(state: AppState) -> PageForm:
         surface=sim.surface,
         surface_params=dict(sim.surface_params),
         values={
+            "f": formula_text(sim) or "",
             "start_x": sim.start[0],
             "start_y": sim.start[1],
             "steps": sim.steps,

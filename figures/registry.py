@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engine import Simulation
+from figures.maps import basins_figure, cloud_traces, empty_figure, fan_loss_figure, hypermap_figure
 from figures.views import (
     Figure,
     Grid,
@@ -25,8 +27,6 @@ from figures.views import (
     panels_figure,
     surface3d_figure,
 )
-from engine import Simulation
-from figures.maps import basins_figure, cloud_traces, empty_figure, fan_loss_figure, hypermap_figure
 from landscapes import Surface
 from landscapes.grid import surface_grid
 
@@ -52,7 +52,7 @@ class Scene:
     tolerance: float = 1e-6
 
     def grid(self, resolution: int) -> Grid:
-        return Grid(*surface_grid(self.surface.name, self.params, resolution))
+        return Grid(*surface_grid(self.surface, self.params, resolution))
 
 
 @dataclass(frozen=True)

@@ -201,9 +201,11 @@ def _path_traces(
 def _minima_traces(surface: Surface, params: dict, legend: bool = True, classroom: bool = False) -> list[dict]:
     """Star markers at the global minima (filled) and known local minima (open)."""
     grow = 6 if classroom else 0
+    found = " (found numerically)" if surface.numerical else ""
     kinds = (
-        (surface.minima(params), MINIMUM_MARKER, "global minimum", "minimum"),
-        (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum", "local_minimum"),
+        (surface.minima(params), MINIMUM_MARKER, "global minimum" + found, "minimum"),
+        (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum" + found,
+         "local_minimum"),
     )
     return [
         dict(

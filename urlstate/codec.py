@@ -25,8 +25,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from engine import FULL_BATCH, Run
-from engine.config import MAX_RUNS, Path
+from engine.config import MAX_RUNS, Path, formula_text, surface_of
 from landscapes import SURFACES
+from landscapes.user import DOMAIN_PARAMS, FORMULA
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
 from urlstate.maps import MAP_KEYS, axis_text
@@ -60,7 +61,7 @@ PRESENTATION = ("tol", "view", "classroom", "hide", "step", "play", "speed", *MA
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CALL = re.compile(r"(?s)([A-Za-z_][A-Za-z0-9_]*)(?:\((.*?)(\)?))?")
-_SINGLE = ("v", "preset", "surface", "start", "steps", "batch", "sigma", "seed", *PRESENTATION)
+_SINGLE = ("v", "preset", "surface", "f", "start", "steps", "batch", "sigma", "seed", *PRESENTATION)
 
 
 def _clip(text: str, limit: int = 40) -> str:
@@ -114,10 +115,15 @@ def _pairs(state: AppState, base: AppState) -> Iterator[tuple[str, str]]:
     yield "v", str(VERSION)
     if relative:
         yield "preset", state.preset
-    surface = SURFACES[sim.surface]
-    new_surface = (sim.surface, sim.surface_params) != (default.surface, default.surface_params)
+    surface = surface_of(sim)
+    schema = DOMAIN_PARAMS if sim.surface == FORMULA else surface.params
+    new_surface = (sim.surface, sim.surface_params, sim.formula) != (
+        default.surface, default.surface_params, default.formula
+    )
     if new_surface or not relative:
-        yield "surface", _call(sim.surface, _params_text(sim.surface_params, surface.params))
+        yield "surface", _call(sim.surface, _params_text(sim.surface_params, schema))
+        if sim.surface == FORMULA:
+            yield "f", formula_link_text(sim)
     base_start = surface.default_start if new_surface or not relative else default.start
     if sim.start != tuple(base_start):
         yield "start", ",".join(format_number(v) for v in sim.start)
@@ -158,6 +164,17 @@ def _pairs(state: AppState, base: AppState) -> Iterator[tuple[str, str]]:
         yield "speed", str(playback.speed)
 
 
+def formula_link_text(sim) -> str:
+    """A formula surface's text as a link writes it: canonical, without spaces."""
+    return formula_text(sim).replace(" ", "")
+
+
+def _quoted(key: str, value: str) -> str:
+    """`value` percent-encoded for `key` (a formula keeps its operators readable; a literal
+    `+` reads as plus)."""
+    return urllib.parse.quote(value, safe="(),=*/+" if key == "f" else "(),=")
+
+
 def to_query(state: AppState, presets: Mapping[str, AppState] | None = None) -> str:
     """The canonical query string of `state` (no leading "?"); ConfigError if it is invalid.
 
@@ -172,7 +189,7 @@ def to_query(state: AppState, presets: Mapping[str, AppState] | None = None) -> 
     else:
         base, state = default_page(), replace(state, preset=None)
     pairs = _pairs(state, base)
-    return "&".join(f"{key}={urllib.parse.quote(value, safe='(),=')}" for key, value in pairs)
+    return "&".join(f"{key}={_quoted(key, value)}" for key, value in pairs)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -280,9 +297,17 @@ def _fill(draft: Draft, values: dict[str, str], runs: list[str], report: Report)
         if parsed is not None:
             name, items = parsed
             schema = {p.name: p for p in getattr(SURFACES.get(name), "params", ())}
+            if draft.surface != name:
+                draft.formula = None
             draft.surface = name
             draft.surface_params = {k: _value(schema.get(k), v) for k, v in items.items()}
             draft.start = None  # a new surface starts at its own default start
+    if "f" in values:
+        if draft.surface == FORMULA:
+            draft.formula = values["f"]
+            draft.start = None if "surface" in values else draft.start
+        else:
+            report(("f",), "a formula is read only with surface=formula", "ignored")
     if "start" in values:
         draft.start = tuple(values["start"].split(","))
     if "steps" in values:

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from engine import FULL_BATCH, ConfigError, Noise, Run, Simulation, validate
-from engine.config import Path, path_text
+from engine.config import Path, formula_text, path_text, surface_record
 from landscapes import SURFACES
+from landscapes.user import DOMAIN_PARAMS, FORMULA
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
 from urlstate.maps import check_maps, read_maps
@@ -39,6 +40,7 @@ RUN_OPTION_LABELS = {
 }
 PAGE_LABELS = {
     ("surface",): "Loss surface",
+    ("f",): "Your own f(x, y)",
     ("start", "x"): "start x",
     ("start", "y"): "start y",
     ("start",): "start",
@@ -123,8 +125,7 @@ def describe(path: Path, draft: Draft) -> str:
         schema = (*(spec.hyper if spec else ()), *(schedule.params if schedule else ()))
         return f"{where} · {_param_label(schema, key)}"
     if len(path) == 2 and path[0] == "surface_params":
-        surface = SURFACES.get(draft.surface) if isinstance(draft.surface, str) else None
-        return f"Surface · {_param_label(surface.params if surface else (), path[1])}"
+        return f"Surface · {_param_label(_surface_params(draft.surface), path[1])}"
     return PAGE_LABELS.get(tuple(path), path_text(path))
 
 
@@ -170,6 +171,7 @@ class Draft:
     noise: dict = field(default_factory=dict)
     presentation: dict = field(default_factory=dict)
     preset: str | None = None
+    formula: object = None  # the text of a formula surface (`f`)
 
     @classmethod
     def over(cls, base: AppState, preset: str | None = None) -> Draft:
@@ -190,6 +192,7 @@ class Draft:
                 "seed": sim.noise.seed,
             },
             preset=preset,
+            formula=formula_text(sim),
         )
 
     def simulation(self) -> Simulation:
@@ -200,10 +203,19 @@ class Draft:
             steps=self.steps,
             surface_params=self.surface_params,
             noise=Noise(**self.noise),
+            formula=self.formula if self.surface == FORMULA else None,
         )
 
 
 # --- repairs ---------------------------------------------------------------------------------
+
+
+def _surface_params(name: object) -> tuple[Param, ...]:
+    """The parameters of the surface `name` (a formula's: its domain); () if unknown."""
+    if name == FORMULA:
+        return DOMAIN_PARAMS
+    surface = SURFACES.get(name) if isinstance(name, str) else None
+    return surface.params if surface else ()
 
 
 def _pair_text(point: tuple[float, float]) -> str:
@@ -251,15 +263,25 @@ def _repair(
     previous = (fallback or draft.base).simulation
     verb = "kept" if fallback is not None else "used"
     head = path[0] if path else ""
-    if head == "surface":
+    if head == "f":
+        if fallback is not None and previous.surface == FORMULA:
+            draft.formula = formula_text(previous)
+            draft.surface_params = dict(previous.surface_params)
+            report(path, problem, f"kept {draft.formula}")
+        else:
+            draft.surface, draft.surface_params = base.surface, dict(base.surface_params)
+            draft.formula = formula_text(base)
+            report(path, problem, f"used {base.surface}")
+    elif head == "surface":
         ignored = ", ".join(draft.surface_params)
         draft.surface, draft.surface_params = base.surface, dict(base.surface_params)
+        draft.formula = formula_text(base)
         report(path, problem, f"used {base.surface}" + (f" (ignored {ignored})" if ignored else ""))
     elif head == "surface_params" and len(path) == 2:
         same = fallback is not None and previous.surface == draft.surface
         shown = previous.surface_params if same else {}
         draft.surface_params, action = _restore(
-            draft.surface_params, shown, path[1], SURFACES[draft.surface].params
+            draft.surface_params, shown, path[1], _surface_params(draft.surface)
         )
         report(path, problem, action)
     elif head == "start":
@@ -268,7 +290,8 @@ def _repair(
             report(path, problem, f"kept the start {_pair_text(previous.start)}")
         else:
             draft.start = None
-            start = _pair_text(SURFACES[draft.surface].default_start)
+            surface = surface_record(draft.surface, draft.surface_params, draft.formula)
+            start = _pair_text(surface.default_start)
             report(path, problem, f"used the surface's default start {start}")
     elif head == "steps":
         draft.steps = previous.steps

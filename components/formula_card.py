@@ -1,0 +1,124 @@
+"""The surface card's own formula: "Your own: f(x, y) = …" with its plot domain, and, under
+every registered surface, its formula in the same syntax with "Edit as my own".
+
+The formula is a page-level field (`ids.field("f")`) and the domain four surface parameters
+(`ids.surface_param("formula", …)`), so the page's one reader checks them like any other
+input and marks an invalid formula at the field, with its column. Choosing "Your own" in the
+surface menu, or "Edit as my own" under a registered surface, starts from the formula and
+domain of the surface shown; the start point stays where it is. The text is never rendered as
+markup: it is shown as text only.
+"""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import ALL, Input, Output, State, callback, ctx, html
+from dash.exceptions import PreventUpdate
+
+from components import ids
+from landscapes import SURFACES
+from landscapes.formula import BUILTIN_FORMULAS, FUNCTIONS, MAX_LENGTH
+from landscapes.user import DEFAULT_DOMAIN, DOMAIN_PARAMS, FORMULA
+
+LABEL = "Your own: f(x, y) ="
+OPTION = {"value": FORMULA, "label": "Your own: f(x, y) = …"}  # the surface menu's entry
+EDIT = "formula-edit"  # "Edit as my own" under a registered surface (one per surface)
+EXAMPLE = "(1 - x)^2 + 100*(y - x^2)^2"
+GRAMMAR_HINT = (
+    "x, y, numbers (1e-3), pi, e, + - * / ^ (or **), parentheses and "
+    + ", ".join(sorted(FUNCTIONS))
+    + ". Minima, lowest value and start are found numerically over the domain."
+)
+
+
+def edit_id(surface: str) -> dict:
+    return {"type": EDIT, "surface": surface}
+
+
+def _domain_values(domain) -> dict[str, float]:
+    (xmin, xmax), (ymin, ymax) = domain
+    return {"xmin": xmin, "xmax": xmax, "ymin": ymin, "ymax": ymax}
+
+
+def formula_params(text: str, values: dict) -> list:
+    """The formula field and the four inputs of its plot domain."""
+    from components.controls import param_input  # the inputs every surface parameter uses
+
+    field = dmc.Textarea(
+        id=ids.field("f"), label=LABEL, value=text or "", size="sm", autosize=True, minRows=1,
+        maxRows=6, debounce=600, placeholder=EXAMPLE, description=GRAMMAR_HINT,
+        className="formula-input", autoComplete="off", spellCheck=False,
+        inputProps={"maxLength": MAX_LENGTH + 100, "autoCapitalize": "off"},
+    )
+    domain = [
+        param_input(ids.surface_param(FORMULA, p.name), p, values.get(p.name, p.default))
+        for p in DOMAIN_PARAMS
+    ]
+    return [field, dmc.SimpleGrid(domain, cols=2, spacing="xs")]
+
+
+def builtin_formula(name: str) -> html.Div | None:
+    """A registered surface's formula in the formula syntax (at its default parameters), with
+    "Edit as my own"."""
+    text = BUILTIN_FORMULAS.get(name)
+    if text is None:
+        return None
+    return html.Div(
+        [
+            html.Code(f"f(x, y) = {text}", className="formula-text"),
+            dmc.Button(
+                "Edit as my own", id=edit_id(name), size="compact-xs", variant="light",
+                className="formula-edit",
+            ),
+        ],
+        className="builtin-formula",
+    )
+
+
+def starting_point(shown: object, values: dict | None = None) -> tuple[str, dict]:
+    """The formula and domain a user's own surface starts from: those of the surface shown
+    (`shown`, a registered surface's name), else the example over the default domain."""
+    if isinstance(shown, str) and shown in SURFACES and shown in BUILTIN_FORMULAS:
+        return BUILTIN_FORMULAS[shown], _domain_values(SURFACES[shown].domain)
+    return EXAMPLE, _domain_values(DEFAULT_DOMAIN)
+
+
+@callback(
+    Output(ids.field("surface"), "value", allow_duplicate=True),
+    Input({"type": EDIT, "surface": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def edit_as_my_own(clicks):
+    """"Edit as my own": the surface menu switches to the user's own formula (`show_formula`
+    then fills it from the surface shown)."""
+    if not any(clicks or ()) or not isinstance(ctx.triggered_id, dict):
+        raise PreventUpdate
+    return FORMULA
+
+
+@callback(
+    Output(ids.SURFACE_PARAMS, "children", allow_duplicate=True),
+    Output(ids.RENDERED_SURFACE, "data", allow_duplicate=True),
+    Input(ids.field("surface"), "value"),
+    State(ids.RENDERED_SURFACE, "data"),
+    prevent_initial_call=True,
+)
+def show_formula(name: object, rendered: object):
+    """"Your own" chosen: the formula field, starting from the surface shown."""
+    if name != FORMULA or rendered == FORMULA:
+        raise PreventUpdate
+    text, domain = starting_point(rendered)
+    return formula_params(text, domain), FORMULA
+
+
+__all__ = [
+    "EDIT",
+    "LABEL",
+    "OPTION",
+    "builtin_formula",
+    "edit_as_my_own",
+    "edit_id",
+    "formula_params",
+    "show_formula",
+    "starting_point",
+]
