@@ -81,6 +81,14 @@
     if (k > run.end && run.edge) { x.push(run.edge[0]); y.push(run.edge[1]); }
     return { x: x, y: y };
   }
+  /* A run's name beside its point, two spaces on the side facing the point, so that the names
+   * of runs at one point never run together ("Adam AdaGrad", not "AdamAdaGrad"). Runs 3, 4,
+   * 7, 8, … are named to the left of their points (figures/views.py: LABEL_POSITIONS). */
+  function headText(kind, r, name) {
+    if (kind === "arrows") return "";  // the internals cards name the runs there
+    const left = kind !== "loss" && kind !== "surface3d" && r % 4 >= 2;
+    return left ? name + "\u00a0\u00a0" : (kind === "surface3d" ? name : "\u00a0\u00a0" + name);
+  }
   /* The traces' new data for run `r` at frame `k`, by role. */
   function parts(kind, r, k) {
     const run = state.data.runs[r];
@@ -98,7 +106,7 @@
     }
     const last = path.x.length - 1;
     // names beside the points, except where the arrows' own labels sit (the cards name runs)
-    const head = { x: path.x.slice(last), y: path.y.slice(last), text: [kind === "arrows" ? "" : run.name] };
+    const head = { x: path.x.slice(last), y: path.y.slice(last), text: [headText(kind, r, run.name)] };
     if (path.z) head.z = path.z.slice(last);
     let mark = { x: [], y: [], text: [] };
     if (kind === "loss") {

@@ -118,6 +118,8 @@ def base_layout(classroom: bool = False, **overrides) -> dict:
         uirevision="keep",
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(255,255,255,0.7)"),
         hoverlabel=hover_label(INK, classroom),
+        # the mode bar's icons at 3:1 and more on white (plotly's default grey: 1.9:1)
+        modebar=dict(color=MUTED, activecolor=INK, bgcolor="rgba(255,255,255,0.85)"),
     )
     layout.update(overrides)
     return layout

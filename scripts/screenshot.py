@@ -3,6 +3,7 @@
 One shot:
 
     python scripts/screenshot.py URL OUT.png [WIDTHxHEIGHT] [TAB-LABEL] [--full]
+        [--vision deuteranopia|protanopia]
 
 The shots in docs/screenshots/ (see docs/screenshots.md), all in one browser, against a
 page already running (`python app.py`, http://127.0.0.1:8050 by default):
@@ -11,6 +12,10 @@ page already running (`python app.py`, http://127.0.0.1:8050 by default):
 
 Each shot waits until the trajectories are drawn (`window.optiscape.state.data`, no
 computation in flight, the contour's paths present), then for the plots to settle.
+
+`--vision` shows the page as seen with a colour-vision deficiency: Chromium draws it through
+an SVG colour matrix (Machado, Oliveira & Fernandes 2009, severity 1, applied in linear RGB),
+so the shot is what a deuteranope or protanope sees, figures included.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ class Shot:
     tab: str = ""  # a view tab's label to select first
     full: bool = False  # the whole page, not only the viewport
     about: str = ""  # what it shows (docs/screenshots.md)
+    vision: str = ""  # a simulated colour-vision deficiency (VISION), or normal
 
 
 SHOTS = (
@@ -68,7 +74,53 @@ SHOTS = (
         "phone-360", "/", (360, 800), full=True,
         about="The default page on a 360 px phone, the whole page from top to bottom.",
     ),
+    Shot(
+        "four-way-1280", "/?preset=adaptive_four_way", (1280, 900),
+        about="Four runs (SGD, AdaGrad, RMSProp, Adam) with normal colour vision.",
+    ),
+    Shot(
+        "four-way-1280-deuteranopia", "/?preset=adaptive_four_way", (1280, 900),
+        vision="deuteranopia",
+        about="The same page as a deuteranope sees it (no green cones, the commonest colour "
+        "blindness): the runs stay apart by dash, marker symbol and name.",
+    ),
+    Shot(
+        "four-way-1280-protanopia", "/?preset=adaptive_four_way", (1280, 900),
+        vision="protanopia",
+        about="The same page as a protanope sees it (no red cones).",
+    ),
 )
+
+# Colour-vision deficiencies as linear-RGB matrices (Machado, Oliveira & Fernandes 2009,
+# severity 1.0), rows R', G', B'.
+VISION = {
+    "deuteranopia": ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413),
+                     (-0.011820, 0.042940, 0.968881)),
+    "protanopia": ((0.152286, 1.052583, -0.204868), (0.114503, 0.786281, 0.099216),
+                   (-0.003882, -0.048116, 1.051998)),
+}
+SEE_AS = """
+const [id, values] = arguments;
+document.getElementById(id) && document.getElementById(id).remove();
+const ns = 'http://www.w3.org/2000/svg';
+const svg = document.createElementNS(ns, 'svg');
+svg.setAttribute('id', id); svg.setAttribute('width', '0'); svg.setAttribute('height', '0');
+svg.style.position = 'absolute';
+const filter = document.createElementNS(ns, 'filter');
+filter.setAttribute('id', id + '-filter');
+filter.setAttribute('color-interpolation-filters', 'linearRGB');
+const matrix = document.createElementNS(ns, 'feColorMatrix');
+matrix.setAttribute('type', 'matrix'); matrix.setAttribute('values', values);
+filter.appendChild(matrix); svg.appendChild(filter); document.documentElement.appendChild(svg);
+document.body.style.filter = 'url(#' + id + '-filter)';
+"""
+
+
+def see_as(driver, vision: str) -> None:
+    """Draw the page through the colour matrix of `vision` (a key of VISION)."""
+    rows = VISION[vision]
+    values = " ".join(" ".join(f"{v:g}" for v in (*row, 0, 0)) for row in rows) + " 0 0 0 1 0"
+    driver.execute_script(SEE_AS, "optiscape-vision", values)
 
 
 def browser() -> webdriver.Chrome:
@@ -118,7 +170,10 @@ def capture(driver, out: Path, full: bool) -> None:
     out.write_bytes(base64.b64decode(data))
 
 
-def take(driver, url: str, out: Path, size: tuple[int, int], tab: str = "", full: bool = False) -> None:
+def take(
+    driver, url: str, out: Path, size: tuple[int, int], tab: str = "", full: bool = False,
+    vision: str = "",
+) -> None:
     set_viewport(driver, *size)
     driver.get(url)
     wait_until_drawn(driver)
@@ -126,6 +181,8 @@ def take(driver, url: str, out: Path, size: tuple[int, int], tab: str = "", full
         driver.find_element(By.XPATH, f"//button[@role='tab'][contains(., '{tab}')]").click()
         wait_until_drawn(driver)
     settle(driver)
+    if vision:
+        see_as(driver, vision)
     capture(driver, out, full)
     for entry in driver.get_log("browser"):
         if entry["level"] == "SEVERE":
@@ -138,7 +195,10 @@ def docs(base: str, names: list[str]) -> None:
     driver = browser()
     try:
         for shot in shots:
-            take(driver, base.rstrip("/") + shot.path, DOCS / f"{shot.name}.png", shot.size, shot.tab, shot.full)
+            take(
+                driver, base.rstrip("/") + shot.path, DOCS / f"{shot.name}.png", shot.size,
+                shot.tab, shot.full, shot.vision,
+            )
     finally:
         driver.quit()
 
@@ -148,6 +208,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--docs", action="store_true", help="take the shots of docs/screenshots/")
     parser.add_argument("--base", default="http://127.0.0.1:8050", help="the running page (with --docs)")
     parser.add_argument("--full", action="store_true", help="the whole page, not only the viewport")
+    parser.add_argument("--vision", choices=sorted(VISION), default="",
+                        help="as seen with a colour-vision deficiency")
     parser.add_argument("args", nargs="*", help="URL OUT.png [WxH] [TAB], or with --docs: shot names")
     opts = parser.parse_args(argv)
     if opts.docs:
@@ -160,7 +222,7 @@ def main(argv: list[str]) -> None:
     tab = rest[1] if len(rest) > 1 else ""
     driver = browser()
     try:
-        take(driver, url, Path(out), (int(width), int(height)), tab, opts.full)
+        take(driver, url, Path(out), (int(width), int(height)), tab, opts.full, opts.vision)
     finally:
         driver.quit()
 

@@ -302,7 +302,29 @@ def dash_duo(request, tmp_path_factory):
         pause=config.getoption("pause"),
     ) as duo:
         duo.start_server(app.app)
+        # every page this browser opens records its failed callbacks (a page state whose
+        # computation fails is not a page state to audit)
+        duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_CALLBACKS})
         yield duo
+
+
+WATCH_CALLBACKS = """
+window.__failedCallbacks = [];
+const fetch0 = window.fetch;
+window.fetch = function (input, init) {
+  const url = typeof input === 'string' ? input : (input && input.url) || '';
+  const result = fetch0.apply(this, arguments);
+  if (url.indexOf('_dash-update-component') >= 0) {
+    result.then((r) => { if (r.status >= 400) window.__failedCallbacks.push(r.status + ' ' + (init && init.body || '').slice(0, 200)); });
+  }
+  return result;
+};
+"""
+
+
+def _no_failed_callbacks(duo, path: str) -> None:
+    failed = _js(duo, "return window.__failedCallbacks || [];")
+    assert not failed, f"{path}: callbacks failed on the server: {failed}"
 
 
 def _until(condition, timeout: float = 30, message="condition not met in time"):
@@ -349,7 +371,9 @@ def _open(duo, path: str, size: tuple[int, int] = DEFAULT_SIZE) -> None:
     have stopped redrawing."""
     _set_size(duo, *size)
     duo.driver.get(duo.server_url + path)
-    _until(lambda: _js(duo, SETTLED), 40, f"{path} never settled")
+    _until(lambda: _js(duo, SETTLED), 40, lambda: f"{path} never settled; failed callbacks: "
+           f"{_js(duo, 'return window.__failedCallbacks;')}")
+    _no_failed_callbacks(duo, path)
 
 
 def _visit(duo, path: str, size: tuple[int, int]) -> None:
@@ -361,12 +385,14 @@ def _visit(duo, path: str, size: tuple[int, int]) -> None:
         return
     _set_size(duo, *size)
     _js(duo, "document.querySelectorAll('.run-card').forEach((c) => { c.__old = true; });"
-             "window.__lastPlot = undefined;"
+             "window.__lastPlot = undefined; window.__failedCallbacks = [];"
              "window.history.pushState({}, '', arguments[0]);"
              "window.dispatchEvent(new PopStateEvent('popstate', {state: {}}));", path)
     _until(lambda: _js(duo, "const c = document.querySelector('.run-card'); return !!c && !c.__old;"), 40,
            f"{path}: the controls were not rendered again")
-    _until(lambda: _js(duo, SETTLED), 40, f"{path} never settled")
+    _until(lambda: _js(duo, SETTLED), 40, lambda: f"{path} never settled; failed callbacks: "
+           f"{_js(duo, 'return window.__failedCallbacks;')}")
+    _no_failed_callbacks(duo, path)
 
 
 # The figures' SVG is hidden from assistive technology (each figure is named and described
@@ -561,6 +587,13 @@ def _tab_through(duo, count: int, back: bool = False) -> list[dict]:
     return stops
 
 
+# What the live region says from now on: [[time, text], …] in window.__spoken.
+LISTEN = """
+window.__spoken = [];
+new MutationObserver(() => window.__spoken.push([performance.now(),
+  document.getElementById('live-status').textContent])).observe(
+  document.getElementById('live-status'), {childList: true, characterData: true, subtree: true});
+"""
 START_X = '{"name":"start_x","type":"field"}'
 START_Y = '{"name":"start_y","type":"field"}'
 
@@ -667,13 +700,6 @@ def test_every_figure_is_named_and_described_from_the_data(dash_duo):
     hidden = _js(dash_duo, "return getComputedStyle(document.getElementById('figure-description')).clip;")
     assert hidden and hidden != "auto"  # read, not shown
 
-
-LISTEN = """
-window.__spoken = [];
-new MutationObserver(() => window.__spoken.push([performance.now(),
-  document.getElementById('live-status').textContent])).observe(
-  document.getElementById('live-status'), {childList: true, characterData: true, subtree: true});
-"""
 
 
 @browser
