@@ -236,10 +236,18 @@ def hypermap_figure(
         _legend_square("diverged", DIVERGED_COLOR, classroom),
     ]
     common = dict(showgrid=False, zeroline=False, ticks="outside", automargin=True)
-    xaxis = dict(type="log" if xlog else "linear", **axis_style(xname, classroom), **common,
-                 range=[math.log10(x0), math.log10(x1)] if xlog else [x0, x1])
-    yaxis = dict(type="log" if ylog else "linear", **axis_style(yname, classroom), **common,
-                 range=[math.log10(y0), math.log10(y1)] if ylog else [y0, y1])
+
+    def axis(name, low, high, log) -> dict:
+        """Linear, or log with a label at each power of ten (plotly writes its in-between
+        labels smaller than the tick font) when the range spans two decades or more."""
+        if not log:
+            return dict(type="linear", range=[low, high], **axis_style(name, classroom), **common)
+        decades = math.log10(high / low)
+        return dict(type="log", range=[math.log10(low), math.log10(high)],
+                    **({"dtick": 1} if decades >= 2 else {}), **axis_style(name, classroom),
+                    **common)
+
+    xaxis, yaxis = axis(xname, x0, x1, xlog), axis(yname, y0, y1, ylog)
     return _figure(data, dict(
         **base_layout(classroom, hovermode="closest", showlegend=True, dragmode="pan",
                       clickmode="event"),
