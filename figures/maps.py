@@ -20,13 +20,10 @@ import numpy as np
 
 from engine import Run, Simulation
 from engine.measures import optimal_momentum, stability_limit
-from figures.theme import INK, axis_style, base_layout, hover_label, scale
+from figures.theme import INK, axis_style, base_layout, hover_label, minimum_color, scale
 from figures.views import Figure, RunStyle, _figure, _subplots, _axis_ref, plane_axes
 from landscapes import Surface
 
-# Minima (global first, then local) in the basins map and on the contour: Paul Tol's
-# "bright" scheme, distinguishable with common colour-vision deficiencies.
-MINIMUM_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377")
 NOT_REACHED_COLOR = "#d9d9d9"
 DIVERGED_COLOR = "#3a3a3a"
 STEPS_COLORSCALE = "Viridis"  # hyperparameter map: log₁₀ steps to the tolerance
@@ -37,10 +34,6 @@ def _mix(color: str, amount: float) -> str:
     """`color` (#RRGGBB) mixed with white by `amount` in [0, 1]."""
     channels = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
     return "#" + "".join(f"{round(c + (255 - c) * amount):02x}" for c in channels)
-
-
-def minimum_color(index: int) -> str:
-    return MINIMUM_COLORS[index % len(MINIMUM_COLORS)]
 
 
 def minima_of(surface: Surface, params: dict) -> list[tuple[tuple[float, float], bool]]:
@@ -324,13 +317,11 @@ def empty_figure(message: str, classroom: bool = False) -> Figure:
 
 
 __all__ = [
-    "MINIMUM_COLORS",
     "basin_categories",
     "basins_figure",
     "cloud_traces",
     "empty_figure",
     "fan_loss_figure",
     "hypermap_figure",
-    "minimum_color",
     "stability_traces",
 ]

@@ -71,6 +71,15 @@ CONTOUR_LINE = "rgba(70,64,56,0.35)"
 HALO = "white"  # drawn under every path so a later run never fully hides an earlier one
 MINIMUM_MARKER = dict(symbol="star", size=16, color="#FFD700", line=dict(color="#222", width=1.5))
 LOCAL_MINIMUM_MARKER = dict(symbol="star-open", size=14, color="#444", line=dict(width=1.5))
+# Each listed minimum (global ones first, then local ones) has its own colour, the same on the
+# contour's stars and in the basins map: Paul Tol's "bright" scheme, distinguishable with the
+# common colour-vision deficiencies.
+MINIMUM_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377")
+
+
+def minimum_color(index: int) -> str:
+    """The colour of listed minimum `index` (global minima first, then local ones)."""
+    return MINIMUM_COLORS[index % len(MINIMUM_COLORS)]
 START_MARKER = dict(symbol="x-thin", size=14, line=dict(color="#222", width=3))
 DIVERGED = "#b42318"  # the "diverged" marks' outline and text colour
 MUTED = "#4b5563"  # secondary text and the −g arrows (7.6:1 on white)

@@ -49,6 +49,7 @@ from figures.theme import (
     axis_style,
     base_layout,
     hover_label,
+    minimum_color,
     scale,
     symbol_3d,
     text_color,
@@ -207,17 +208,20 @@ def _minima_traces(surface: Surface, params: dict, legend: bool = True, classroo
         (surface.local_minima(params), LOCAL_MINIMUM_MARKER, "local minimum" + found,
          "local_minimum"),
     )
-    return [
-        dict(
+    traces, first = [], 0  # each minimum in its colour (`minimum_color`, as in the basins map)
+    for points, marker, name, role in kinds:
+        if not points:
+            continue
+        colors = [minimum_color(first + i) for i in range(len(points))]
+        first += len(points)
+        traces.append(dict(
             type="scatter", x=[float(m[0]) for m in points], y=[float(m[1]) for m in points],
-            mode="markers", marker={**marker, "size": marker["size"] + grow}, name=name,
-            showlegend=legend, meta={"role": role},
-            hoverlabel=hover_label(marker["line"].get("color", marker["color"]), classroom),
+            mode="markers", name=name, showlegend=legend, meta={"role": role},
+            marker={**marker, "size": marker["size"] + grow, "color": colors},
+            hoverlabel=hover_label(marker["line"].get("color", "#222"), classroom),
             hovertemplate=name + " (%{x:.4g}, %{y:.4g})<extra></extra>",
-        )
-        for points, marker, name, role in kinds
-        if points
-    ]
+        ))
+    return traces
 
 
 def _colorbar(title: str, classroom: bool) -> dict:
