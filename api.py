@@ -20,7 +20,7 @@ import numpy as np
 
 from computation import compute
 from engine import ConfigError, Trajectory, effective_batch_size
-from engine.config import surface_of
+from engine.config import formula_text, surface_of
 from mapping import BEYOND, MAP_VIEWS, QUANTILES, FanData, MapData, block_bytes, cached_map
 from urlstate import VERSION, AppState, parse_query_strict
 from urlstate.maps import resolved_axes
@@ -62,6 +62,12 @@ def _floats(values) -> list[float]:
     return [float(v) for v in values]
 
 
+def surface_json(sim) -> dict:
+    """The surface as the answers name it: its name and parameters, and a formula's text."""
+    text = formula_text(sim)
+    return {"name": sim.surface, "params": dict(sim.surface_params), **({"f": text} if text else {})}
+
+
 def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:
     """The API's JSON document for a validated state and its trajectories."""
     sim = state.simulation
@@ -89,7 +95,7 @@ def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:
     noise = sim.noise
     return {
         "v": VERSION,
-        "surface": {"name": sim.surface, "params": dict(sim.surface_params)},
+        "surface": surface_json(sim),
         "start": _floats(sim.start),
         "steps": sim.steps,
         "noise": {"batch_size": noise.batch_size, "sigma": noise.sigma, "seed": noise.seed},
@@ -142,7 +148,7 @@ def maps_json(state: AppState, data: MapData | FanData) -> dict:
     """The API's JSON document for a map: axes and, per run, 2-D arrays (rows = y)."""
     sim = state.simulation
     head = {"v": VERSION, "kind": data.kind, "steps": sim.steps, "tolerance": state.tolerance,
-            "surface": {"name": sim.surface, "params": dict(sim.surface_params)}}
+            "surface": surface_json(sim)}
     if isinstance(data, FanData):
         runs = []
         for fan in data.runs:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import bisect
 import functools
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -405,6 +406,19 @@ def _group_record(structure: Structure, common: np.ndarray, rows: np.ndarray) ->
     return (records[0] if len(records) == 1 else np.concatenate(records, axis=1))[:, : len(rows)]
 
 
+def _group_records(common: np.ndarray, rows: dict[Structure, np.ndarray]) -> dict:
+    """Each group's packed record. Computed in this thread (engine/__init__.py), except when
+    several groups need a compilation (a new formula, a first request): then one thread per
+    group, so that one group's compilation (which releases the GIL) overlaps the next one's
+    tracing, on the other core."""
+    new = [s for s, r in rows.items() if _serving_shape(s, max(len(r), MIN_ROWS)) not in _COMPILED]
+    if len(new) < 2:
+        return {s: _group_record(s, common, r) for s, r in rows.items()}
+    with ThreadPoolExecutor(len(rows), thread_name_prefix="compile") as pool:
+        futures = {s: pool.submit(_group_record, s, common, r) for s, r in rows.items()}
+        return {s: future.result() for s, future in futures.items()}
+
+
 def simulate(sim: Simulation) -> list[Trajectory]:
     """Every run's trajectory, in the order of `sim.runs` (validating `sim` first)."""
     sim = validate(sim)
@@ -412,10 +426,11 @@ def simulate(sim: Simulation) -> list[Trajectory]:
     for index, run in enumerate(sim.runs):
         groups.setdefault(_structure(sim, run), []).append(index)
     common = _common(sim)
+    rows = {s: _rows(s, [sim.runs[i] for i in indices], sim.noise) for s, indices in groups.items()}
+    records = _group_records(common, rows)
     results: list[Trajectory | None] = [None] * len(sim.runs)
-    for structure, indices in groups.items():  # computed in this thread (engine/__init__.py)
-        rows = _rows(structure, [sim.runs[i] for i in indices], sim.noise)
-        record, columns = _group_record(structure, common, rows), _columns(structure)
+    for structure, indices in groups.items():
+        record, columns = records[structure], _columns(structure)
         diverged = _diverged_at(record, columns, sim.steps)
         for row, index in enumerate(indices):
             results[index] = _trajectory(record[:, row], columns, diverged[row], sim.steps)
