@@ -351,6 +351,8 @@
     m.controller = null;
     m.full = null;
     m.data = data || null;
+    const bar = document.getElementById("animation");  // nothing moves in a basins or hypermap
+    if (bar) bar.classList.toggle("static-view", !!data && data.kind !== "fan");
     const graphs = mapGraphs(), noUpdate = window.dash_clientside.no_update;
     const patches = graphs.map((g, i) => (data && g.kind === "basins" && data.kind === "basins"
       ? panelPatch(g.id, data.panels.length, (figures || [])[i]) : noUpdate));
