@@ -322,3 +322,22 @@ def test_the_page_reads_the_formula_field_and_marks_an_invalid_one():
     edited = read(form_to_draft(form, parse_query("")[0]), collect([]), fallback=shown)
     assert edited.simulation.formula.text == "2*(1 - x)^2 + 100*(y - x^2)^2"
     assert replace(edited, simulation=shown.simulation) == shown
+
+
+def test_a_formula_link_renders_the_field_and_the_page_computes_it():
+    from test_page import controls, load, panel, setting, update
+
+    link = "?surface=formula(xmin=-2,xmax=2,ymin=-1)&f=(1-x)^2+100*(y-x^2)^2&run=sgd(lr=0.001)"
+    rendered = load(link)
+    tree = panel(rendered)
+    fields = {p.id["name"]: p.value for p in controls(tree)["field"]}
+    assert fields["f"] == ROSENBROCK and fields["surface"] == FORMULA
+    domain = {p.id["name"]: p.value for p in controls(tree)["surface-param"]}
+    assert {name: float(value) for name, value in domain.items()} == DOMAIN
+    out = update(tree)
+    assert "surface=formula" in out["sync"] and "&f=" in out["sync"]
+    assert out["trajectories"]["runs"][0]["label"]
+    typo = setting(controls(tree)["field"], "(1-x)^2 + 100*(y-x^2)^2 + q", name="f")
+    marked = update(tree, shown=out["sync"], key=out["key"], field=typo)
+    errors = dict(zip([p.id["name"] for p in typo], marked["field_errors"]))
+    assert "unknown name 'q'" in errors["f"] and errors["steps"] is None

@@ -263,11 +263,11 @@ def _repair(
     previous = (fallback or draft.base).simulation
     verb = "kept" if fallback is not None else "used"
     head = path[0] if path else ""
-    if head == "f":
-        if fallback is not None and previous.surface == FORMULA:
-            draft.formula = formula_text(previous)
+    if head == "f":  # an edit keeps the surface shown (its formula); a link gets the base's
+        if fallback is not None:
+            draft.surface, draft.formula = previous.surface, formula_text(previous)
             draft.surface_params = dict(previous.surface_params)
-            report(path, problem, f"kept {draft.formula}")
+            report(path, problem, f"kept {draft.formula or previous.surface}")
         else:
             draft.surface, draft.surface_params = base.surface, dict(base.surface_params)
             draft.formula = formula_text(base)
