@@ -137,14 +137,13 @@ def _child(cache_dir: str | None) -> None:
     """In a fresh process: time the first training and plane (tracing + compiling)."""
     if cache_dir:
         enable_compilation_cache(cache_dir)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = nw.train(work())
     trained = time.perf_counter()
     nw.landscape(result, "pca", RESOLUTION)
     done = time.perf_counter()
-    print(
-        json.dumps({"first_s": done - start, "train_s": trained - start, "plane_s": done - trained})
-    )
+    times = {"first_s": done - start, "first_cpu_s": time.process_time() - cpu}
+    print(json.dumps({**times, "train_s": trained - start, "plane_s": done - trained}))
 
 
 def first_call(cache_dir: str | None) -> dict:
@@ -199,12 +198,14 @@ def measure(repeats: int) -> dict:
         "sharpness_s": sharpness_s,
         "explained_variance": [float(v) for v in view.plane.explained_variance],
         "cold_first_s": cold["first_s"],
+        "cold_first_cpu_s": cold["first_cpu_s"],
         "cold_first_train_s": cold["train_s"],
         "cold_first_plane_s": cold["plane_s"],
         "cached_first_s": cached["first_s"],
+        "cached_first_cpu_s": cached["first_cpu_s"],
         "repeats": repeats,
         "cpu_count": os.cpu_count(),
-        "load_average_1min": os.getloadavg()[0],
+        "load_average_1min": os.getloadavg()[0],  # other processes on the same 2 cores
     }
 
 
@@ -221,8 +222,10 @@ def table(result: dict) -> str:
         ),
         ("sharpness of the 8 runs (Lanczos)", f"{result['sharpness_s']:.2f} s", ""),
         ("first call, fresh process", f"{result['cold_first_s']:.2f} s", "≤ 10 s"),
+        ("  its CPU time (all threads)", f"{result['cold_first_cpu_s']:.2f} s", ""),
         ("  of which training", f"{result['cold_first_train_s']:.2f} s", ""),
         ("first call, persistent cache warm", f"{result['cached_first_s']:.2f} s", ""),
+        ("  its CPU time (all threads)", f"{result['cached_first_cpu_s']:.2f} s", ""),
     ]
     share = " + ".join(f"{100 * v:.1f} %" for v in result["explained_variance"])
     lines = [result["work"], f"{'':40}{'time':>10}  {'target / ratio':<14}"]
