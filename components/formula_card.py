@@ -4,15 +4,15 @@ every registered surface, its formula in the same syntax with "Edit as my own".
 The formula is a page-level field (`ids.field("f")`) and the domain four surface parameters
 (`ids.surface_param("formula", …)`), so the page's one reader checks them like any other
 input and marks an invalid formula at the field, with its column. Choosing "Your own" in the
-surface menu, or "Edit as my own" under a registered surface, starts from the formula and
-domain of the surface shown; the start point stays where it is. The text is never rendered as
+surface menu, or "Edit as my own" under a registered surface (one callback, `own_surface`),
+starts from the formula and domain of the surface shown; the start point stays where it is. The text is never rendered as
 markup: it is shown as text only.
 """
 
 from __future__ import annotations
 
 import dash_mantine_components as dmc
-from dash import ALL, Input, Output, State, callback, ctx, html
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from components import ids
@@ -31,8 +31,9 @@ GRAMMAR_HINT = (
 )
 
 
-def edit_id(surface: str) -> dict:
-    return {"type": EDIT, "surface": surface}
+def edit_id(surface: object) -> dict:
+    """The id of "Edit as my own" under the registered surface `surface` (ALL: any)."""
+    return {"type": EDIT, "surface": surface, "name": "edit"}
 
 
 def _domain_values(domain) -> dict[str, float]:
@@ -84,31 +85,28 @@ def starting_point(shown: object, values: dict | None = None) -> tuple[str, dict
 
 
 @callback(
-    Output(ids.field("surface"), "value", allow_duplicate=True),
-    Input({"type": EDIT, "surface": ALL}, "n_clicks"),
-    prevent_initial_call=True,
-)
-def edit_as_my_own(clicks):
-    """"Edit as my own": the surface menu switches to the user's own formula (`show_formula`
-    then fills it from the surface shown)."""
-    if not any(clicks or ()) or not isinstance(ctx.triggered_id, dict):
-        raise PreventUpdate
-    return FORMULA
-
-
-@callback(
     Output(ids.SURFACE_PARAMS, "children", allow_duplicate=True),
     Output(ids.RENDERED_SURFACE, "data", allow_duplicate=True),
+    Output(ids.field("surface"), "value", allow_duplicate=True),
     Input(ids.field("surface"), "value"),
+    Input(edit_id(ALL), "n_clicks"),
     State(ids.RENDERED_SURFACE, "data"),
     prevent_initial_call=True,
 )
-def show_formula(name: object, rendered: object):
-    """"Your own" chosen: the formula field, starting from the surface shown."""
-    if name != FORMULA or rendered == FORMULA:
+def own_surface(name: object, clicks: list | None, rendered: object):
+    """"Your own" chosen in the menu, or "Edit as my own" clicked: the formula field, starting
+    from the surface shown (the menu switches to "Your own" too)."""
+    trigger = ctx.triggered_id
+    if isinstance(trigger, dict) and trigger.get("type") == EDIT:  # "Edit as my own"
+        if not any(clicks or ()):  # a button just rendered, not clicked
+            raise PreventUpdate
+        menu = FORMULA
+    elif name != FORMULA or rendered == FORMULA:
         raise PreventUpdate
+    else:
+        menu = no_update
     text, domain = starting_point(rendered)
-    return formula_params(text, domain), FORMULA
+    return formula_params(text, domain), FORMULA, menu
 
 
 __all__ = [
@@ -116,9 +114,8 @@ __all__ = [
     "LABEL",
     "OPTION",
     "builtin_formula",
-    "edit_as_my_own",
     "edit_id",
     "formula_params",
-    "show_formula",
+    "own_surface",
     "starting_point",
 ]

@@ -293,11 +293,23 @@ def test_the_surface_menu_offers_your_own_and_each_surface_shows_its_formula():
     assert [i.id["name"] for i in grid.children] == ["xmin", "xmax", "ymin", "ymax"]
 
 
-def test_choosing_your_own_starts_from_the_surface_shown():
-    from components import formula_card
+def test_choosing_your_own_or_edit_as_my_own_starts_from_the_surface_shown():
+    from dash import no_update
+    from dash_context import Prop, call
 
-    children, rendered = formula_card.show_formula(FORMULA, "himmelblau")
+    from components import formula_card, ids
+
+    menu = Prop(ids.field("surface"), "value", FORMULA)
+    edits = [Prop(formula_card.edit_id("himmelblau"), "n_clicks", None)]
+    shown = Prop(ids.RENDERED_SURFACE, "data", "himmelblau")
+    children, rendered, switched = call(formula_card.own_surface, [menu, edits], [shown], trigger=menu)
     assert rendered == FORMULA and children[0].value == BUILTIN_FORMULAS["himmelblau"]
+    assert switched is no_update
+    clicked = [edits[0].set(1)]
+    children, rendered, switched = call(
+        formula_card.own_surface, [menu.set("himmelblau"), clicked], [shown], trigger=clicked[0]
+    )
+    assert switched == FORMULA and children[0].value == BUILTIN_FORMULAS["himmelblau"]
 
 
 def test_the_page_reads_the_formula_field_and_marks_an_invalid_one():
