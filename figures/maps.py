@@ -27,7 +27,7 @@ from landscapes import Surface
 NOT_REACHED_COLOR = "#d9d9d9"
 DIVERGED_COLOR = "#3a3a3a"
 STEPS_COLORSCALE = "Viridis"  # hyperparameter map: log₁₀ steps to the tolerance
-LIGHT = 0.72  # how far a slow cell's shade goes towards white
+LIGHT = 0.6  # how far a slow cell's shade goes towards white
 
 
 def _mix(color: str, amount: float) -> str:

@@ -73,8 +73,8 @@ MINIMUM_MARKER = dict(symbol="star", size=16, color="#FFD700", line=dict(color="
 LOCAL_MINIMUM_MARKER = dict(symbol="star-open", size=14, color="#444", line=dict(width=1.5))
 # Each listed minimum (global ones first, then local ones) has its own colour, the same on the
 # contour's stars and in the basins map: Paul Tol's "bright" scheme, distinguishable with the
-# common colour-vision deficiencies.
-MINIMUM_COLORS = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE", "#AA3377")
+# common colour-vision deficiencies (ordered so that neighbours differ in lightness too).
+MINIMUM_COLORS = ("#4477AA", "#CCBB44", "#EE6677", "#66CCEE", "#228833", "#AA3377")
 
 
 def minimum_color(index: int) -> str:

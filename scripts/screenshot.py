@@ -79,6 +79,31 @@ SHOTS = (
         about="Four runs (SGD, AdaGrad, RMSProp, Adam) with normal colour vision.",
     ),
     Shot(
+        "basins-1280", "/?preset=adam_basins&grid=128", (1280, 900),
+        about="The basins of Adam and of gradient descent on Himmelblau, 128×128 starts each: "
+        "colour the minimum reached, darker sooner.",
+    ),
+    Shot(
+        "hypermap-classroom-1920", "/?preset=stability_limit&grid=128&classroom=1", (1920, 1080),
+        about="Heavy ball's learning rate × momentum on the canyon in classroom mode: steps to "
+        "the tolerance, the diverged cells, the analytic limit lr·λmax = 2(1+μ) and the optimal "
+        "momentum.",
+    ),
+    Shot(
+        "fan-1280", "/?preset=seed_fan", (1280, 900), full=True,
+        about="The seed fan: full batch, batch 16 and batch 1 over 128 seeds, the cloud of "
+        "positions and the loss bands.",
+    ),
+    Shot(
+        "basins-phone-360", "/?preset=large_basins", (360, 800), full=True,
+        about="The basins of the double well on a 360 px phone: the panels stacked.",
+    ),
+    Shot(
+        "basins-1280-deuteranopia", "/?preset=adam_basins&grid=128", (1280, 900),
+        vision="deuteranopia",
+        about="The basins map as a deuteranope sees it: the four minima's colours stay apart.",
+    ),
+    Shot(
         "four-way-1280-deuteranopia", "/?preset=adaptive_four_way", (1280, 900),
         vision="deuteranopia",
         about="The same page as a deuteranope sees it (no green cones, the commonest colour "
@@ -138,8 +163,23 @@ def set_viewport(driver, width: int, height: int) -> None:
     )
 
 
+# A map (assets/maps.js) is drawn once its full grid has arrived, or the fan's bands are filled.
+MAP_READY = """
+const m = window.optiscapeMaps && window.optiscapeMaps.state;
+if (!m || !m.data) return true;
+if (m.data.kind === 'fan') {
+  const gd = document.querySelector('#graph-fanloss .js-plotly-plot');
+  return !!(gd && gd.data && gd.data.some(t => t.meta && t.meta.map === 'median' && t.y && t.y.length));
+}
+const status = document.querySelector('.map-status');
+return !!(status && status.textContent.includes('hover a cell'));
+"""
+
+
 def wait_until_drawn(driver, timeout: float = 120) -> None:
-    WebDriverWait(driver, timeout, poll_frequency=0.2).until(lambda d: d.execute_script(READY))
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(
+        lambda d: d.execute_script(READY) and d.execute_script(MAP_READY)
+    )
 
 
 def settle(driver, quiet: float = 0.8, timeout: float = 10) -> None:
