@@ -384,6 +384,10 @@ def _visit(duo, path: str, size: tuple[int, int]) -> None:
         _open(duo, path, size)
         return
     _set_size(duo, *size)
+    if _js(duo, "return location.pathname + location.search;") == path:  # already there
+        _until(lambda: _js(duo, SETTLED), 40, f"{path} never settled")
+        _no_failed_callbacks(duo, path)
+        return
     _js(duo, "document.querySelectorAll('.run-card').forEach((c) => { c.__old = true; });"
              "window.__lastPlot = undefined; window.__failedCallbacks = [];"
              "window.history.pushState({}, '', arguments[0]);"
