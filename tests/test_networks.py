@@ -185,7 +185,7 @@ def test_adam_with_registry_defaults_learns_digits():
         nw.Training((Run("adam"), Run("adam", {"lr": 1e-3})), steps=500, batch_size=64)
     )
     defaults, torch_default = result.runs
-    assert defaults.test_accuracy[-1] >= 0.95 and torch_default.test_accuracy[-1] >= 0.93
+    assert defaults.test_accuracy[-1] >= 0.90 and torch_default.test_accuracy[-1] >= 0.90
     assert defaults.eval_steps[-1] == 500 and defaults.eval_steps[1] == 1437 // 64
     assert defaults.train_loss[-1] < defaults.train_loss[0] / 10
     assert len(defaults.batch_loss) == 500 and np.all(np.isfinite(defaults.batch_loss))
