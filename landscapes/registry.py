@@ -6,6 +6,7 @@ import math
 from typing import Mapping
 
 import jax.numpy as jnp
+import numpy as np
 
 from landscapes.base import Point, Surface, fixed
 from schema import Param
@@ -128,7 +129,7 @@ _SURFACES = (
             Param("angle", 0.0, -90.0, 90.0, "rotation θ (degrees)"),
         ),
         description="A long narrow valley: steep across, nearly flat along.",
-        eigenvalues=lambda p: (min(1.0, p["kappa"]), max(1.0, p["kappa"])),
+        eigenvalues=lambda p: (np.minimum(1.0, p["kappa"]), np.maximum(1.0, p["kappa"])),
     ),
     Surface(
         name="saddle",

@@ -324,6 +324,8 @@ def test_the_stability_lines_appear_on_quadratics_only():
 
     assert lines("view=hypermap&surface=canyon&run=momentum") == ["limit", "limit_core", "optimal", "optimal_core"]
     assert lines("view=hypermap&surface=sphere&run=sgd") == ["limit", "limit_core"]
+    # gradient descent's default axes on the canyon: its learning rate and κ (an array of them)
+    assert lines("view=hypermap&surface=canyon&run=sgd") == ["limit", "limit_core"]
     assert lines("view=hypermap&surface=rosenbrock&run=momentum") == []
     assert lines("view=hypermap&surface=canyon&run=adam") == []
 
