@@ -5,8 +5,8 @@ The formula is a page-level field (`ids.field("f")`) and the domain four surface
 (`ids.surface_param("formula", …)`), so the page's one reader checks them like any other
 input and marks an invalid formula at the field, with its column. Choosing "Your own" in the
 surface menu, or "Edit as my own" under a registered surface (one callback, `own_surface`),
-starts from the formula and domain of the surface shown; the start point stays where it is. The text is never rendered as
-markup: it is shown as text only.
+starts from the formula (at its default parameters) and domain of the surface shown; the start
+point stays where it is. The text is never rendered as markup: it is shown as text only.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def builtin_formula(name: str) -> html.Div | None:
     )
 
 
-def starting_point(shown: object, values: dict | None = None) -> tuple[str, dict]:
+def starting_point(shown: object) -> tuple[str, dict]:
     """The formula and domain a user's own surface starts from: those of the surface shown
     (`shown`, a registered surface's name), else the example over the default domain."""
     if isinstance(shown, str) and shown in SURFACES and shown in BUILTIN_FORMULAS:
