@@ -12,6 +12,7 @@ import components.page  # noqa: F401  (registers the page's callbacks)
 from api import register_api
 from compression import enable_compression
 from components.layout import page, validation_layout
+from networks.api import register_network_api
 from security import harden
 from urlstate.presets import PRESET_STATES
 
@@ -27,6 +28,7 @@ app.index_string = app.index_string.replace("<html>", '<html lang="en">', 1)  # 
 app.layout = page()
 app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
+register_network_api(server)
 enable_compression(app.server)
 harden(app)
 # Dash registers its callbacks on the first request; a second thread arriving meanwhile

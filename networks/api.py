@@ -1,0 +1,228 @@
+"""The networks' JSON and CSV API: a network link's training and landscape (docs/api.md).
+
+    GET /api/network?<a network link's query>[&format=csv]
+
+The query is read strictly by `networks.link.read_link` (an invalid one is a 400 naming the
+field, as `/api/trajectories` answers); the numbers come from `networks.train`,
+`networks.landscape` and `networks.sharpness`. Each answer is computed once per process for
+the same canonical query (`mapping.SingleFlight`: concurrent requests wait for the one
+computation) and kept as plain numbers, not the trained weights. Nothing non-finite leaves:
+training records stop before a divergence, grids hold no NaN or Inf, and the JSON is written
+with `allow_nan=False`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import flask
+import numpy as np
+
+from api import _error, _format, _response
+from engine import ConfigError
+from mapping import SingleFlight
+from networks.config import batch_of
+from networks.link import NetworkLink, computation_key, read_link
+from networks.planes import Grid, Landscape, landscape, plane_values
+from networks.sharpness import sharpness
+from networks.training import TrainingResult, train
+from urlstate.model import VERSION
+
+CACHE_SIZE = 16  # answers kept per process (each a few hundred KB of numbers at most)
+CSV_COLUMNS = (
+    "run",
+    "optimizer",
+    "step",
+    "x",
+    "y",
+    "distance",
+    "train_loss",
+    "train_accuracy",
+    "test_loss",
+    "test_accuracy",
+)
+
+_CACHE = SingleFlight(CACHE_SIZE)
+
+
+def _floats(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, np.float64).ravel()]
+
+
+def _rows(values: np.ndarray) -> list[list[float]]:
+    return np.asarray(values, np.float64).tolist()
+
+
+def _grid(grid: Grid) -> dict:
+    return {
+        "loss": _rows(grid.loss),
+        "accuracy": _rows(grid.accuracy),
+        "non_finite": grid.non_finite,
+    }
+
+
+def _finals_on_plane(result: TrainingResult, view: Landscape) -> np.ndarray:
+    """The training loss at each run's final point projected on the plane."""
+    coords = np.array([[path.x[-1], path.y[-1]] for path in view.paths])
+    data = result.dataset
+    loss, _ = plane_values(
+        view.plane, result.model, data.x_train, data.y_train, coords, result.training.dtype
+    )
+    return loss
+
+
+def network_json(
+    link: NetworkLink, result: TrainingResult, view: Landscape, sharp: list[float | None]
+) -> dict:
+    """The API's JSON document for a link, its training result, landscape and sharpness."""
+    training, plane = link.training, view.plane
+    examples = len(result.dataset.x_train)
+    under = _finals_on_plane(result, view)
+    runs = []
+    for index, (run, record, path) in enumerate(zip(training.runs, result.runs, view.paths)):
+        final = {
+            "step": int(record.eval_steps[-1]),
+            "train_loss": float(record.train_loss[-1]),
+            "train_accuracy": float(record.train_accuracy[-1]),
+            "test_loss": float(record.test_loss[-1]),
+            "test_accuracy": float(record.test_accuracy[-1]),
+            "plane_loss": float(under[index]) if np.isfinite(under[index]) else None,
+            "distance": float(path.distance[-1]),
+        }
+        runs.append(
+            {
+                "optimizer": run.optimizer,
+                "params": dict(run.hyper),
+                "schedule": {
+                    "name": run.schedule,
+                    "params": dict(run.schedule_params),
+                    "warmup": run.warmup,
+                },
+                "clip_norm": run.clip_norm,
+                "clip_value": run.clip_value,
+                "batch_size": batch_of(run, training, examples),
+                "steps": [int(s) for s in record.steps],
+                "x": _floats(path.x),
+                "y": _floats(path.y),
+                "distance": _floats(path.distance),
+                "eval_steps": [int(s) for s in record.eval_steps],
+                "train_loss": _floats(record.train_loss),
+                "train_accuracy": _floats(record.train_accuracy),
+                "test_loss": _floats(record.test_loss),
+                "test_accuracy": _floats(record.test_accuracy),
+                "batch_loss": _floats(record.batch_loss),
+                "final": final,
+                "sharpness": sharp[index],
+                "diverged_at": record.diverged_at,
+            }
+        )
+    explained = plane.explained_variance
+    plane_json = {
+        "kind": plane.kind,
+        "x": _floats(view.train.x),
+        "y": _floats(view.train.y),
+        **_grid(view.train),
+        "explained_variance": None if explained is None else _floats(explained),
+        "test": None if view.test is None else _grid(view.test),
+    }
+    if plane.kind == "endpoints":
+        plane_json["runs"] = list(link.plane_runs)
+    if plane.kind == "random":
+        plane_json["seed"] = link.plane_seed
+    return {
+        "v": VERSION,
+        "query": computation_key(link),
+        "model": {"name": training.model, "parameters": result.model.size},
+        "data": {
+            "name": training.data,
+            "train": examples,
+            "test": len(result.dataset.x_test),
+        },
+        "steps": training.steps,
+        "batch_size": training.batch_size,
+        "seed": training.seed,
+        "dtype": training.dtype,
+        "record_every": training.record_every,
+        "eval_every": training.eval_every,
+        "plane": plane_json,
+        "runs": runs,
+    }
+
+
+def network_csv(document: dict) -> str:
+    """One row per run and evaluation step: run,optimizer,step,x,y,distance (the step's
+    point on the plane), train_loss,train_accuracy,test_loss,test_accuracy."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for index, run in enumerate(document["runs"]):
+        at = {step: k for k, step in enumerate(run["steps"])}
+        for e, step in enumerate(run["eval_steps"]):
+            k = at[step]
+            writer.writerow(
+                [
+                    index,
+                    run["optimizer"],
+                    step,
+                    *(repr(run[key][k]) for key in ("x", "y", "distance")),
+                    *(
+                        repr(run[key][e])
+                        for key in ("train_loss", "train_accuracy", "test_loss", "test_accuracy")
+                    ),
+                ]
+            )
+    return out.getvalue()
+
+
+def compute_network(link: NetworkLink) -> dict:
+    """Train, lay out the plane and measure the sharpness: the link's JSON document."""
+    result = train(link.training)
+    view = landscape(
+        result,
+        link.plane,
+        link.resolution,
+        test=link.test,
+        seed=link.plane_seed,
+        plane_runs=link.plane_runs,
+    )
+    return network_json(link, result, view, sharpness(result))
+
+
+def cached_network(link: NetworkLink) -> dict:
+    """`compute_network`, once per process for the same computation (`computed` counts)."""
+    return _CACHE.get(computation_key(link), lambda: compute_network(link))
+
+
+def computed() -> int:
+    """How many network answers this process has computed (for tests and benchmarks)."""
+    return _CACHE.computed
+
+
+def register_network_api(server: flask.Flask) -> None:
+    """Add `GET /api/network` to `server`."""
+
+    def network() -> flask.Response:
+        query = flask.request.query_string.decode("utf-8", "replace")
+        try:
+            output = _format()
+            link = read_link(query, reserved=frozenset({"format"}))
+            document = cached_network(link)
+        except ConfigError as error:
+            return _error(400, error.field, error.message)
+        if output == "csv":
+            return _response(200, network_csv(document), "text/csv")
+        return _response(200, document, "application/json")
+
+    server.add_url_rule("/api/network", "api_network", network, methods=["GET"])
+
+
+__all__ = [
+    "CSV_COLUMNS",
+    "cached_network",
+    "compute_network",
+    "computed",
+    "network_csv",
+    "network_json",
+    "register_network_api",
+]
