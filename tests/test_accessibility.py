@@ -20,7 +20,6 @@ tests/test_browser.py).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -29,13 +28,13 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from browser_support import failed_callbacks, js as _js, set_size as _set_size, until
 from engine import Run, Simulation, validate
 from figures.describe import describe
-from figures.labels import placeholder_styles, run_styles
+from figures.labels import placeholder_styles
 from figures.registry import VIEWS
 from figures.summary import RunSummary
 from figures.theme import (
-    INK,
     PALETTE,
     SURFACE_COLORSCALE,
     contrast,
@@ -279,77 +278,6 @@ def test_the_update_sends_the_description_with_every_computation():
 # ---------------------------------------------------------------- one server, one browser
 
 
-@pytest.fixture(scope="module")
-def dash_duo(request, tmp_path_factory):
-    """dash_duo for the module: the app served once (threaded), one Chromium for every test."""
-    from dash.testing.application_runners import ThreadedRunner
-    from dash.testing.composite import DashComposite
-
-    import app
-
-    app.warm_up_page()
-    config = request.config
-    with ThreadedRunner() as server, DashComposite(
-        server=server,
-        browser=config.getoption("webdriver"),
-        remote=config.getoption("remote"),
-        remote_url=config.getoption("remote_url"),
-        headless=config.getoption("headless"),
-        options=config.hook.pytest_setup_options(),
-        download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=config.getoption("percy_assets"),
-        percy_finalize=config.getoption("nopercyfinalize"),
-        pause=config.getoption("pause"),
-    ) as duo:
-        duo.start_server(app.app)
-        # every page this browser opens records its failed callbacks (a page state whose
-        # computation fails is not a page state to audit)
-        duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_CALLBACKS})
-        yield duo
-
-
-WATCH_CALLBACKS = """
-window.__failedCallbacks = [];
-const fetch0 = window.fetch;
-window.fetch = function (input, init) {
-  const url = typeof input === 'string' ? input : (input && input.url) || '';
-  const result = fetch0.apply(this, arguments);
-  if (url.indexOf('_dash-update-component') >= 0) {
-    result.then((r) => { if (r.status >= 400) window.__failedCallbacks.push(r.status + ' ' + (init && init.body || '').slice(0, 200)); });
-  }
-  return result;
-};
-"""
-
-
-def _no_failed_callbacks(duo, path: str) -> None:
-    failed = _js(duo, "return window.__failedCallbacks || [];")
-    assert not failed, f"{path}: callbacks failed on the server: {failed}"
-
-
-def _until(condition, timeout: float = 30, message="condition not met in time"):
-    end = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > end:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.1)
-
-
-def _js(duo, script: str, *args):
-    return duo.driver.execute_script(script, *args)
-
-
-def _set_size(duo, width: int, height: int) -> None:
-    driver = duo.driver
-    driver.set_window_size(width, height)
-    inner = _js(duo, "return [window.innerWidth, window.innerHeight];")
-    if inner != [width, height]:
-        driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
-
-
 SETTLED = """
 const o = window.optiscape;
 if (!(o && o.state.data && !o.state.busy)) return false;
@@ -373,7 +301,7 @@ def _open(duo, path: str, size: tuple[int, int] = DEFAULT_SIZE) -> None:
     duo.driver.get(duo.server_url + path)
     _until(lambda: _js(duo, SETTLED), 40, lambda: f"{path} never settled; failed callbacks: "
            f"{_js(duo, 'return window.__failedCallbacks;')}")
-    _no_failed_callbacks(duo, path)
+    assert_no_failed_callbacks(duo, path)
 
 
 def _visit(duo, path: str, size: tuple[int, int]) -> None:
@@ -386,7 +314,7 @@ def _visit(duo, path: str, size: tuple[int, int]) -> None:
     _set_size(duo, *size)
     if _js(duo, "return location.pathname + location.search;") == path:  # already there
         _until(lambda: _js(duo, SETTLED), 40, f"{path} never settled")
-        _no_failed_callbacks(duo, path)
+        assert_no_failed_callbacks(duo, path)
         return
     _js(duo, "document.querySelectorAll('.run-card').forEach((c) => { c.__old = true; });"
              "window.__lastPlot = undefined; window.__failedCallbacks = [];"
@@ -396,7 +324,7 @@ def _visit(duo, path: str, size: tuple[int, int]) -> None:
            f"{path}: the controls were not rendered again")
     _until(lambda: _js(duo, SETTLED), 40, lambda: f"{path} never settled; failed callbacks: "
            f"{_js(duo, 'return window.__failedCallbacks;')}")
-    _no_failed_callbacks(duo, path)
+    assert_no_failed_callbacks(duo, path)
 
 
 # The figures' SVG is hidden from assistive technology (each figure is named and described
@@ -756,3 +684,12 @@ def test_reduced_motion_opens_paused_and_plays_in_steps(dash_duo):
         driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-reduced-motion", "value": ""}]})
     _open(dash_duo, "/?preset=ravine&play=1")
     _until(lambda: _js(dash_duo, "return window.optiscape.state.playing || window.optiscape.state.frame > 0;"), 10)
+
+
+def assert_no_failed_callbacks(duo, path: str) -> None:
+    failed = failed_callbacks(duo)
+    assert not failed, f"{path}: callbacks failed on the server: {failed}"
+
+
+def _until(condition, timeout: float = 30, message="condition not met in time"):
+    return until(condition, timeout, message)

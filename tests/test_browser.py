@@ -16,6 +16,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from browser_support import js as _js, set_size as _set_size, until
+
 pytestmark = pytest.mark.browser
 
 LINK = "/?v=1&surface=canyon(kappa=20)&start=-1.8,0.6&steps=120&run=sgd(lr=0.09)&run=momentum(lr=0.02,momentum=0.8)"
@@ -27,59 +29,7 @@ SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
 # ---------------------------------------------------------------- one server, one browser
 
 
-@pytest.fixture(scope="module")
-def dash_duo(request, tmp_path_factory):
-    """dash_duo for the module: the app served once (threaded), one Chromium for every test.
-    Named `dash_duo` so dash's plugin still saves a snapshot of a failing test's page."""
-    from dash.testing.application_runners import ThreadedRunner
-    from dash.testing.composite import DashComposite
-
-    import app
-
-    app.warm_up_page()
-    config = request.config
-    with ThreadedRunner() as server, DashComposite(
-        server=server,
-        browser=config.getoption("webdriver"),
-        remote=config.getoption("remote"),
-        remote_url=config.getoption("remote_url"),
-        headless=config.getoption("headless"),
-        options=config.hook.pytest_setup_options(),
-        download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=config.getoption("percy_assets"),
-        percy_finalize=config.getoption("nopercyfinalize"),
-        pause=config.getoption("pause"),
-    ) as duo:
-        duo.start_server(app.app)
-        yield duo
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def _until(condition, timeout: float = 20, message: str = "condition not met in time"):
-    """Poll `condition` until it returns something truthy; return that."""
-    end = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > end:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.1)
-
-
-def _js(dash_duo, script: str, *args):
-    return dash_duo.driver.execute_script(script, *args)
-
-
-def _set_size(dash_duo, width: int, height: int) -> None:
-    """The window sized so that the viewport is `width`×`height` CSS pixels."""
-    driver = dash_duo.driver
-    driver.set_window_size(width, height)
-    inner = _js(dash_duo, "return [window.innerWidth, window.innerHeight];")
-    if inner != [width, height]:  # window chrome: grow the window by the difference
-        driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
 
 
 def _paths(dash_duo) -> list[dict]:
@@ -403,3 +353,7 @@ def test_internals_arrows_only_for_gradients_above_noise(dash_duo):
     )
     assert expected == 2  # SGD's ~1e-8 and Adam's ~1e-4; momentum's ~1e-32 is noise
     assert drawn == expected
+
+
+def _until(condition, timeout: float = 20, message="condition not met in time"):
+    return until(condition, timeout, message)

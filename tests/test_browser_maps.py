@@ -7,58 +7,18 @@ One server and one browser for the module (as tests/test_browser.py); waits poll
 
 from __future__ import annotations
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
+
+from browser_support import js as _js, until
 
 pytestmark = pytest.mark.browser
 
 CELLS = "const gd = document.querySelector('#{id} .js-plotly-plot');" \
     " if (!gd || !gd.data) return null;" \
     " return gd.data.filter(t => t.meta && t.meta.map === 'cells').map(t => t.z ? t.z.length : 0);"
-
-
-@pytest.fixture(scope="module")
-def dash_duo(request, tmp_path_factory):
-    """dash_duo for the module: the app served once (threaded), one Chromium for every test."""
-    from dash.testing.application_runners import ThreadedRunner
-    from dash.testing.composite import DashComposite
-
-    import app
-
-    app.warm_up_page()
-    config = request.config
-    with ThreadedRunner() as server, DashComposite(
-        server=server,
-        browser=config.getoption("webdriver"),
-        remote=config.getoption("remote"),
-        remote_url=config.getoption("remote_url"),
-        headless=config.getoption("headless"),
-        options=config.hook.pytest_setup_options(),
-        download_path=str(tmp_path_factory.mktemp("download")),
-        percy_assets_root=config.getoption("percy_assets"),
-        percy_finalize=config.getoption("nopercyfinalize"),
-        pause=config.getoption("pause"),
-    ) as duo:
-        duo.start_server(app.app)
-        yield duo
-
-
-def _until(condition, timeout: float = 60, message: str = "condition not met in time"):
-    end = time.time() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.time() > end:
-            raise AssertionError(message() if callable(message) else message)
-        time.sleep(0.1)
-
-
-def _js(dash_duo, script: str, *args):
-    return dash_duo.driver.execute_script(script, *args)
 
 
 def _open(dash_duo, query: str, size=(1366, 900)) -> None:
@@ -158,3 +118,7 @@ def test_in_classroom_mode_the_map_ticks_are_projector_sized(dash_duo):
         return [...document.querySelectorAll('#graph-hypermap .xtick text, #graph-hypermap .ytick text')]
             .map(e => parseFloat(getComputedStyle(e).fontSize));""")
     assert sizes and min(sizes) >= 20, sizes
+
+
+def _until(condition, timeout: float = 60, message="condition not met in time"):
+    return until(condition, timeout, message)
