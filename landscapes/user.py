@@ -65,7 +65,13 @@ def prefetch(formula: Formula, domain: Domain) -> Future:
 
 
 def _landmarks(formula: Formula, domain: Domain) -> Landmarks:
-    return prefetch(formula, domain).result()
+    """The formula's landmarks; should the search fail, none (no minima, no lowest value, the
+    domain's centre as start): the surface still works, without what was to be found."""
+    try:
+        return prefetch(formula, domain).result()
+    except Exception:  # noqa: BLE001 - a page must open whatever the formula
+        (x0, x1), (y0, y1) = domain
+        return Landmarks((), (), None, False, ((x0 + x1) / 2, (y0 + y1) / 2))
 
 
 @functools.lru_cache(maxsize=_MAX_KEPT)
