@@ -8,10 +8,10 @@ import json
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from browser_support import failed_callbacks, js, set_size, until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser_support import failed_callbacks, js, set_size, until
 from landscapes.formula import BUILTIN_FORMULAS
 
 pytestmark = pytest.mark.browser
@@ -20,6 +20,16 @@ LINK = (
     "/?v=1&surface=formula(xmin=-2,xmax=2,ymin=-1,ymax=3)&f=(1-x)%5E2+100*(y-x%5E2)%5E2"
     "&start=-1.5,2&steps=100&run=sgd(lr=0.001)&run=adam(lr=0.05)"
 )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def headless_only(request):
+    """Run with `--headless` (as `pytest tests/test_browser.py --headless` is): without a
+    display Chromium cannot start."""
+    if not request.config.getoption("headless"):
+        pytest.skip("browser tests run with --headless")
+
+
 FIELD = 'textarea[id=\'{"name":"f","type":"field"}\']'
 
 
