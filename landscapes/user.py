@@ -68,7 +68,12 @@ def _landmarks(formula: Formula, domain: Domain) -> Landmarks:
     """The formula's landmarks; should the search fail, none (no minima, no lowest value, the
     domain's centre as start): the surface still works, without what was to be found."""
     try:
-        return prefetch(formula, domain).result()
+        future = prefetch(formula, domain)
+        if future.cancel():  # not started: the background thread is busy (or gone): here
+            with _LOCK:
+                _LANDMARKS.pop((formula.structure, formula.constants, domain), None)
+            return formula_landmarks(formula, domain)
+        return future.result()
     except Exception:  # noqa: BLE001 - a page must open whatever the formula
         (x0, x1), (y0, y1) = domain
         return Landmarks((), (), None, False, ((x0 + x1) / 2, (y0 + y1) / 2))
