@@ -25,6 +25,7 @@ from landscapes import SURFACES
 from optimizers import OPTIMIZERS, SCHEDULES
 from schema import Param
 from urlstate import VIEWS, AppState, default_state
+from urlstate.model import MapSettings
 from urlstate.codec import (
     MAX_QUERY_LENGTH,
     RUN_OPTIONS,
@@ -107,6 +108,8 @@ def states(draw, run_count: st.SearchStrategy[int] = ANY_RUN_COUNT) -> AppState:
         view=draw(st.sampled_from(VIEWS)),
         classroom=draw(st.booleans()),
         tolerance=draw(values(TOLERANCE)),
+        # small enough for any view within the maps' caps (16 runs × 16² × 10,000 steps)
+        maps=MapSettings(grid=draw(st.integers(8, 16)), seeds=draw(st.integers(2, 64))),
     )
 
 
