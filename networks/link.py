@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from engine.config import FULL_BATCH, MAX_SEED, ConfigError, Path
 from networks.config import Training, validate
 from networks.planes import MAX_RESOLUTION, PLANES, check_resolution
-from urlstate.codec import MAX_QUERY_LENGTH, _quoted, _read_run, _run_text, _split
+from urlstate.codec import MAX_QUERY_LENGTH, quoted, read_run, run_text, split
 from urlstate.model import VERSION
 from urlstate.reader import batch_text, boolean, raise_first
 
@@ -105,7 +105,7 @@ def _plane_runs(text: str, runs: int) -> tuple[int, int]:
 
 def _training(values: dict[str, str], runs: list[str]) -> tuple[Training, tuple[str, ...]]:
     """The validated training and the runs' colours."""
-    read = [_read_run(i, text, raise_first) for i, text in enumerate(runs)]
+    read = [read_run(i, text, raise_first) for i, text in enumerate(runs)]
     numbers = {}
     for key, name in (("steps", "steps"), ("seed", "seed")):
         if key in values:
@@ -135,7 +135,7 @@ def read_link(query: str, *, reserved: frozenset[str] = frozenset()) -> NetworkL
         raise ConfigError(("query",), "not text")
     if len(query) > MAX_QUERY_LENGTH:
         raise ConfigError(("query",), f"longer than {MAX_QUERY_LENGTH:,} characters")
-    pairs = _split(query, raise_first, reserved)
+    pairs = split(query, raise_first, reserved)
     values = _single(pairs)
     if "v" in values and values["v"].strip() != str(VERSION):
         raise ConfigError(("v",), f"unknown version (this is version {VERSION})")
@@ -183,7 +183,7 @@ def _pairs(link: NetworkLink):
     yield "steps", str(t.steps)
     yield "batch", FULL_BATCH if t.batch_size == FULL_BATCH else str(t.batch_size)
     for index, run in enumerate(t.runs):
-        yield "run", _run_text(run, link.colors[index] if index < len(link.colors) else "")
+        yield "run", run_text(run, link.colors[index] if index < len(link.colors) else "")
     if t.seed != default.seed:
         yield "seed", str(t.seed)
     if t.dtype != default.dtype:
@@ -206,7 +206,7 @@ def _pairs(link: NetworkLink):
 def link_query(link: NetworkLink) -> str:
     """The canonical query string of a link read by `read_link` (no leading "?"): what it
     computes, written once; `read_link(link_query(link)) == link`."""
-    return "&".join(f"{key}={_quoted(key, value)}" for key, value in _pairs(link))
+    return "&".join(f"{key}={quoted(key, value)}" for key, value in _pairs(link))
 
 
 def computation_key(link: NetworkLink) -> str:

@@ -90,7 +90,7 @@ def _call(name: str, items: list[str]) -> str:
     return f"{name}({','.join(items)})" if items else name
 
 
-def _run_text(run: Run, colour: str) -> str:
+def run_text(run: Run, colour: str) -> str:
     items = _params_text(run.hyper, OPTIMIZERS[run.optimizer].hyper)
     if run.schedule != "constant":
         items.append(f"schedule={run.schedule}")
@@ -131,7 +131,7 @@ def _pairs(state: AppState, base: AppState) -> Iterator[tuple[str, str]]:
         yield "steps", str(sim.steps)
     if not relative or (sim.runs, state.colors) != (default.runs, base.colors):
         for index, run in enumerate(sim.runs):
-            yield "run", _run_text(run, state.colors[index] if index < len(state.colors) else "")
+            yield "run", run_text(run, state.colors[index] if index < len(state.colors) else "")
     noise, default_noise = sim.noise, default.noise
     if noise.batch_size != default_noise.batch_size:
         yield "batch", "full" if noise.batch_size is None else str(noise.batch_size)
@@ -169,7 +169,7 @@ def formula_link_text(sim) -> str:
     return formula_text(sim).replace(" ", "")
 
 
-def _quoted(key: str, value: str) -> str:
+def quoted(key: str, value: str) -> str:
     """`value` percent-encoded for `key` (a formula keeps its operators readable; a literal
     `+` reads as plus)."""
     return urllib.parse.quote(value, safe="(),=*/+" if key == "f" else "(),=")
@@ -189,7 +189,7 @@ def to_query(state: AppState, presets: Mapping[str, AppState] | None = None) -> 
     else:
         base, state = default_page(), replace(state, preset=None)
     pairs = _pairs(state, base)
-    return "&".join(f"{key}={_quoted(key, value)}" for key, value in pairs)
+    return "&".join(f"{key}={quoted(key, value)}" for key, value in pairs)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -222,7 +222,7 @@ def _split_call(text: str, where: Path, report: Report) -> tuple[str, dict[str, 
     return name, items
 
 
-def _read_run(index: int, text: str, report: Report) -> tuple[Run, str] | None:
+def read_run(index: int, text: str, report: Report) -> tuple[Run, str] | None:
     """One `run=` value as a raw Run (values unchecked) and its colour."""
     where: Path = ("runs", index)
     parsed = _split_call(text, where, report)
@@ -270,7 +270,7 @@ def _single(pairs: list[tuple[str, str]], report: Report) -> dict[str, str]:
     return values
 
 
-def _split(query: str, report: Report, reserved: frozenset[str]) -> list[tuple[str, str]]:
+def split(query: str, report: Report, reserved: frozenset[str]) -> list[tuple[str, str]]:
     """The query's (key, value) pairs in order, without over-long values or `reserved` keys."""
     # "+" is kept literally (exponents such as 1e+16); nothing in the grammar is a space.
     # Text that is not UTF-8 (a lone surrogate from a JSON "\ud800") becomes "?", so no
@@ -319,7 +319,7 @@ def _fill(draft: Draft, values: dict[str, str], runs: list[str], report: Report)
                 f"at most {MAX_RUNS} runs at once",
                 f"ignored the last {len(runs) - MAX_RUNS}",
             )
-        read_runs = [(i, _read_run(i, text, report)) for i, text in enumerate(runs[:MAX_RUNS])]
+        read_runs = [(i, read_run(i, text, report)) for i, text in enumerate(runs[:MAX_RUNS])]
         kept = [(i, r) for i, r in read_runs if r is not None]
         draft.runs = [run for _, (run, _) in kept]
         draft.colors = [colour for _, (_, colour) in kept]
@@ -353,7 +353,7 @@ def _parse(
     if len(query) > MAX_QUERY_LENGTH:
         report(("query",), f"longer than {MAX_QUERY_LENGTH:,} characters", "used the default page")
         return default, Draft.over(default)
-    pairs = _split(query, report, reserved)
+    pairs = split(query, report, reserved)
     values = _single(pairs, report)
     _version(values, report)
     base, name = base_state(values.get("preset"), presets, report)
@@ -401,6 +401,10 @@ def parse_query_strict(
 
 __all__ = [
     "MAX_ITEMS",
+    "quoted",
+    "read_run",
+    "run_text",
+    "split",
     "MAX_QUERY_LENGTH",
     "MAX_VALUE_LENGTH",
     "RUN_OPTIONS",
