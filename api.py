@@ -68,6 +68,20 @@ def surface_json(sim) -> dict:
     return {"name": sim.surface, "params": dict(sim.surface_params), **({"f": text} if text else {})}
 
 
+def run_settings(run) -> dict:
+    """A validated run's rule and settings as the APIs write them (optimizer, params,
+    schedule, clipping)."""
+    return {
+        "optimizer": run.optimizer,
+        "params": dict(run.hyper),
+        "schedule": {
+            "name": run.schedule, "params": dict(run.schedule_params), "warmup": run.warmup,
+        },
+        "clip_norm": run.clip_norm,
+        "clip_value": run.clip_value,
+    }
+
+
 def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:
     """The API's JSON document for a validated state and its trajectories."""
     sim = state.simulation
@@ -75,15 +89,7 @@ def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:
     for index, (run, path) in enumerate(zip(sim.runs, trajectories)):
         runs.append(
             {
-                "optimizer": run.optimizer,
-                "params": dict(run.hyper),
-                "schedule": {
-                    "name": run.schedule,
-                    "params": dict(run.schedule_params),
-                    "warmup": run.warmup,
-                },
-                "clip_norm": run.clip_norm,
-                "clip_value": run.clip_value,
+                **run_settings(run),
                 "batch_size": effective_batch_size(run, sim.noise),
                 "color": state.color(index),
                 "x": _floats(path.xy[:, 0]),

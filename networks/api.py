@@ -19,7 +19,7 @@ import io
 import flask
 import numpy as np
 
-from api import _error, _format, _response
+from api import _error, _format, _response, run_settings
 from engine import ConfigError
 from mapping import SingleFlight
 from networks.config import batch_of
@@ -92,15 +92,7 @@ def network_json(
         }
         runs.append(
             {
-                "optimizer": run.optimizer,
-                "params": dict(run.hyper),
-                "schedule": {
-                    "name": run.schedule,
-                    "params": dict(run.schedule_params),
-                    "warmup": run.warmup,
-                },
-                "clip_norm": run.clip_norm,
-                "clip_value": run.clip_value,
+                **run_settings(run),
                 "batch_size": batch_of(run, training, examples),
                 "steps": [int(s) for s in record.steps],
                 "x": _floats(path.x),
