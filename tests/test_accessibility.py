@@ -308,7 +308,9 @@ def _visit(duo, path: str, size: tuple[int, int]) -> None:
     """Open `path` within the page already loaded, as the page opens a link (dcc.Location
     follows the history): the controls, figures and notices are rendered again from the link
     without reloading the scripts. The first visit loads the page."""
-    if not _js(duo, "return !!(window.optiscape && window.optiscape.state.data);"):
+    # a fresh load for the first visit, and for the default page: the page shown before may
+    # already be the default one (its cards are then not rendered again)
+    if path == "/" or not _js(duo, "return !!(window.optiscape && window.optiscape.state.data);"):
         _open(duo, path, size)
         return
     _set_size(duo, *size)
