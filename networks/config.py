@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from engine.config import FULL_BATCH, MAX_RUNS, MAX_SEED, ConfigError, Path, Run
+from engine.config import _run as validate_run, FULL_BATCH, MAX_RUNS, MAX_SEED, ConfigError, Path, Run
 from networks.datasets import DATASETS, get_dataset
 from networks.models import MODELS, get_model
-from optimizers import OPTIMIZERS, SCHEDULES
+from optimizers import OPTIMIZERS
 from schema import Param
 
 MAX_STEPS = 10_000
@@ -79,23 +79,6 @@ def _choice(path: Path, value, choices, kind: str) -> str:
     return value
 
 
-def _params(prefix: Path, schema: tuple[Param, ...], given) -> dict:
-    """`given` checked against `schema`, defaults filled in."""
-    if not isinstance(given, dict) and not hasattr(given, "items"):
-        raise ConfigError(prefix, "parameters must be a mapping of names to numbers")
-    known = [p.name for p in schema]
-    for name in given:
-        if name not in known:
-            raise ConfigError((*prefix, name), f"unknown parameter (known: {', '.join(known)})")
-    resolved = {}
-    for p in schema:
-        try:
-            resolved[p.name] = p.check(given.get(p.name, p.default))
-        except ValueError as error:
-            raise ConfigError((*prefix, p.name), str(error).removeprefix(f"{p.name} ")) from None
-    return resolved
-
-
 def _batch(path: Path, value, examples: int) -> int | str:
     if value == FULL_BATCH:
         return FULL_BATCH
@@ -108,33 +91,20 @@ def _batch(path: Path, value, examples: int) -> int | str:
 
 
 def _run(index: int, run: Run, examples: int, parameters: int) -> Run:
+    """The engine's validation of a run (engine.config), with a batch size bounded by the
+    training set and Newton only where its full Hessian is affordable."""
     prefix: Path = ("runs", index)
     if not isinstance(run, Run):
         raise ConfigError(prefix, "must be a run")
-    _choice((*prefix, "optimizer"), run.optimizer, tuple(OPTIMIZERS), "optimizer")
-    _choice((*prefix, "schedule"), run.schedule, tuple(SCHEDULES), "schedule")
-    spec = OPTIMIZERS[run.optimizer]
-    if spec.needs_hessian and parameters > MAX_NEWTON_PARAMETERS:
+    checked = validate_run(index, replace(run, batch_size=None))
+    if OPTIMIZERS[checked.optimizer].needs_hessian and parameters > MAX_NEWTON_PARAMETERS:
         raise ConfigError(
             (*prefix, "optimizer"),
             f"{run.optimizer} solves a system of the full Hessian every step: offered for "
             f"models of at most {MAX_NEWTON_PARAMETERS} parameters (this one has {parameters:,})",
         )
-    clip = {
-        name: None if value is None else _number((*prefix, name), value, 1e-12, 1e12)
-        for name, value in (("clip_norm", run.clip_norm), ("clip_value", run.clip_value))
-    }
-    return Run(
-        optimizer=run.optimizer,
-        hyper=_params(prefix, spec.hyper, run.hyper),
-        schedule=run.schedule,
-        schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
-        warmup=_number((*prefix, "warmup"), run.warmup, 0, MAX_STEPS, whole=True),
-        batch_size=None
-        if run.batch_size is None
-        else _batch((*prefix, "batch_size"), run.batch_size, examples),
-        **clip,
-    )
+    batch = None if run.batch_size is None else _batch((*prefix, "batch_size"), run.batch_size, examples)
+    return replace(checked, batch_size=batch)
 
 
 def batch_of(run: Run, training: Training, examples: int) -> int:
