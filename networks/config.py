@@ -16,7 +16,6 @@ from engine.config import _run as validate_run, FULL_BATCH, MAX_RUNS, MAX_SEED, 
 from networks.datasets import DATASETS, get_dataset
 from networks.models import MODELS, get_model
 from optimizers import OPTIMIZERS
-from schema import Param
 
 MAX_STEPS = 10_000
 MAX_PARAMETER_STEPS = 100_000_000  # steps × runs × parameters (16 runs × 2,500 steps of the MLP)
