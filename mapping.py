@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -185,6 +185,18 @@ class SingleFlight:
                 future = self._running[key] = Future()
         if not owner:
             return future.result()
+        return self._compute(key, future, compute)
+
+    def peek(self, key: Hashable) -> object | None:
+        """The result for `key` if it is computed (waiting for it if it is being computed),
+        else None, without computing it."""
+        with self._lock:
+            if key in self._done:
+                return self._done[key]
+            future = self._running.get(key)
+        return None if future is None else future.result()
+
+    def _compute(self, key: Hashable, future: Future, compute: Callable[[], object]) -> object:
         try:
             value = compute()
         except BaseException as error:
@@ -209,12 +221,42 @@ _LOG = logging.getLogger("gunicorn.error")  # the server's log under gunicorn, e
 
 def map_key(state: AppState, grid: int | None = None, rows=None) -> tuple:
     """What a map depends on (the presentation of the page aside)."""
+    if state.view == "fan":
+        grid = rows = None
+    else:
+        grid = grid or state.maps.grid
+        rows = None if rows is None or tuple(rows) == (0, grid) else tuple(rows)
     return (repr(state.simulation), repr(state.maps), state.view, state.tolerance, grid, rows)
+
+
+def _rows_of(data: MapData, rows: tuple[int, int]) -> MapData:
+    """Grid rows `rows` of a whole map."""
+    first, stop = rows
+    width = len(data.x)
+    cut = slice(first * width, stop * width)
+    panels = tuple(
+        Panel(p.run, p.outcome[first:stop], p.step[first:stop], _cut(p.summary, cut))
+        for p in data.panels
+    )
+    return MapData(data.kind, data.x, data.y, (first, stop), panels)
+
+
+def _cut(summary: Sweep, cut: slice) -> Sweep:
+    """Runs `cut` of a sweep's summaries."""
+    values = {f.name: getattr(summary, f.name) for f in fields(Sweep)}
+    return Sweep(**{name: None if a is None else a[cut] for name, a in values.items()})
 
 
 def cached_map(state: AppState, grid: int | None = None, rows=None):
     """`compute_map`, computed once per process for the same map (each computation is
-    logged to the server's log: benchmarks/maps.py counts them per worker)."""
+    logged to the server's log: benchmarks/maps.py counts them per worker). Rows of a map
+    whose whole grid is computed (or being computed: the preset's claim asks for it) are
+    cut from it."""
+    key = map_key(state, grid, rows)
+    if key[-1] is not None:
+        whole = _CACHE.peek(map_key(state, grid))
+        if whole is not None:
+            return _rows_of(whole, key[-1])
 
     def computed():
         started = time.perf_counter()
@@ -225,7 +267,7 @@ def cached_map(state: AppState, grid: int | None = None, rows=None):
         )
         return data
 
-    return _CACHE.get(map_key(state, grid, rows), computed)
+    return _CACHE.get(key, computed)
 
 
 def cache() -> SingleFlight:

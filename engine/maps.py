@@ -16,7 +16,9 @@ number, the grid's values included, is data, so a new range or setting never rec
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -45,6 +47,7 @@ from optimizers import OPTIMIZERS, SCHEDULES
 MAX_MAP_RUNS = 65_536
 MAX_RUN_STEPS = 100_000_000
 CHUNKS = (64, 256, 1024, 4096)  # runs per compiled call: a map is cut into these
+WORKERS = min(os.cpu_count() or 1, 4)  # threads computing a map's chunks side by side
 MINIMUM_RADIUS = 0.025  # a run ended in a minimum within this fraction of the domain's side
 
 
@@ -70,6 +73,7 @@ class MapStructure(NamedTuple):
     seeds: bool
     trace: bool
     chunk: int
+    noisy: bool = True  # False: no cell has gradient noise (nothing to draw or add)
 
     @property
     def elementwise(self) -> bool:
@@ -159,76 +163,115 @@ def _chunk(runs: int) -> int:
     return CHUNKS[min(bisect.bisect_left(CHUNKS, runs), len(CHUNKS) - 1)]
 
 
-def _stepper(structure: MapStructure, shared, cells: Cells):
-    """(initial state, step) of a chunk of cells, where `step(state, t)` returns the next
-    state and, per cell, position t, its loss, whether position t's own numbers (position,
-    loss, gradient) are finite, and whether step t's (update, learning rate, internals) are.
-    The numbers are those of `trajectories._step`: the same rule, terms and noise."""
+def _draws(structure: MapStructure, shared, cells: Cells):
+    """`draw_at(t)`: step t's standard-normal pair, per cell (n, 2) when each cell has its own
+    seed, else the shared one (2,), precomputed for every step outside the loop (a branch
+    inside a loop costs a tenth of a map). None without noise."""
+    if not structure.noisy:
+        return None
+    if structure.seeds:
+        return lambda t: jax.vmap(_normal_pair, (0, None))(cells.seed, t)
+    steps = jnp.arange(structure.run.length + 1, dtype=jnp.int32)
+    draws = jax.vmap(_normal_pair, (None, 0))(shared[2], steps)
+    return lambda t: draws[t]
+
+
+def _mover(structure: MapStructure, shared, cells: Cells):
+    """(initial carry, move) of a chunk of cells under an elementwise rule, where
+    `move(carry, t)` returns position t's loss and gradient and the carry after step t.
+
+    The chunk is one (n, 2) parameter array; a number that differs from cell to cell is an
+    (n, 1) column, every other number a scalar. The numbers are those of
+    `trajectories._step`: the same rule, terms and noise."""
     spec = structure.run
-    index, total, seed = shared[0].astype(jnp.int32), shared[1], shared[2]
-    n = cells.start.shape[0]
-
-    def draw_at(t):
-        if structure.seeds:
-            return jax.vmap(_normal_pair, (0, None))(cells.seed, t)
-        return jax.lax.cond(
-            jnp.any(cells.row[:, -1] > 0), lambda: _normal_pair(seed, t), lambda: jnp.zeros(2)
-        )
-
-    if not structure.elementwise:  # cell by cell, exactly as the trajectory engine
-        runs = jax.vmap(lambda row: _unpack(spec, row))(cells.row)
-        columns = _columns(spec)
-        split, width = columns["update"].start, columns["effective_lr"].start
-        one = jax.vmap(
-            lambda carry, run, slots, t, draw: _step(spec, (index, slots), total, carry, run, t, draw),
-            in_axes=(0, 0, 0, None, 0 if structure.seeds else None),
-        )
-
-        def init(start, run):
-            return start, _rule(spec, run, total)[0].init(start)
-
-        def step(state, t):
-            state, record = one(state, runs, cells.slots, t, draw_at(t))
-            head = jnp.all(jnp.isfinite(record[:, :split]), axis=1)
-            tail = jnp.all(jnp.isfinite(record[:, split:width]), axis=1)
-            return state, record[:, 0:2], record[:, columns["loss"]], head, tail
-
-        return jax.vmap(init)(cells.start, runs), step
-
-    # Elementwise rules: the chunk is one (n, 2) parameter array; a number that differs from
-    # cell to cell is an (n, 1) column, every other number a scalar.
+    total = shared[1]
+    draw_at = _draws(structure, shared, cells)
     first = cells.row[0]
     row = [cells.row[:, c : c + 1] if c in structure.varying else first[c] for c in range(len(first))]
     run = _unpack(spec, row)
-    tx, lr = _rule(spec, run, total)
+    tx, _ = _rule(spec, run, total)
     terms = jax.vmap(_terms(structure.surface, False), in_axes=(0, 0 if structure.slots_vary else None))
     slots = cells.slots if structure.slots_vary else cells.slots[0]
 
-    def finite(*values):
-        """Per cell, whether every number of `values` is finite: one test of their sum (a
-        non-finite number makes the sum non-finite; finite ones cannot overflow it within
-        BOUND), by columns: XLA reduces a short last axis slowly."""
-        total = jnp.zeros(n)
-        for value in values:
-            value = jnp.asarray(value)
-            value = jnp.broadcast_to(value, (n, *value.shape[1:]) if value.ndim else (n,))
-            columns = value.reshape(n, -1)
-            for c in range(columns.shape[1]):
-                total = total + columns[:, c]
-        return jnp.isfinite(total)
-
-    def step(carry, t):
+    def move(carry, t):
         xy, state = carry
         value, grad = terms(xy, slots)
-        update, state = tx.update(grad + run["noise_scale"] * draw_at(t), state, xy)
+        noisy = grad if draw_at is None else grad + run["noise_scale"] * draw_at(t)
+        update, state = tx.update(noisy, state, xy)
         moved = xy + update
-        # Step t's own numbers need no test of their own: a non-finite update makes position
-        # t + 1 non-finite, and an optimizer's state or learning rate cannot overflow while
-        # the gradient it accumulates stays finite (within BOUND): `head` of t + 1 finds it.
-        head = finite(xy, value, grad)
-        return (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state), xy, value, head, None
+        return value, grad, (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state)
 
-    return (cells.start, tx.init(cells.start)), step
+    return (cells.start, tx.init(cells.start)), move
+
+
+def _stepper(structure: MapStructure, shared, cells: Cells):
+    """(initial state, step) of a chunk of cells, where `step(state, t)` returns the next
+    state and, per cell, position t, its loss, whether position t's own numbers (position,
+    loss, gradient) are finite, and whether step t's (update, learning rate, internals) are
+    (None: nothing to test, see below)."""
+    n = cells.start.shape[0]
+    if structure.elementwise:
+        state0, move = _mover(structure, shared, cells)
+
+        def step(carry, t):
+            # Step t's own numbers need no test of their own: a non-finite update makes
+            # position t + 1 non-finite, and an optimizer's state or learning rate cannot
+            # overflow while the gradient it accumulates stays finite (within BOUND): `head`
+            # of t + 1 finds it.
+            value, grad, carry_next = move(carry, t)
+            xy = carry[0]
+            return carry_next, xy, value, _finite(n, xy, value, grad), None
+
+        return state0, step
+
+    # Clipping by the global norm and Newton's solve: cell by cell, as the trajectory engine.
+    spec = structure.run
+    index, total = shared[0].astype(jnp.int32), shared[1]
+    draw_at = _draws(structure, shared, cells)
+    runs = jax.vmap(lambda row: _unpack(spec, row))(cells.row)
+    columns = _columns(spec)
+    split, width = columns["update"].start, columns["effective_lr"].start
+    one = jax.vmap(
+        lambda carry, run, slots, t, draw: _step(spec, (index, slots), total, carry, run, t, draw),
+        in_axes=(0, 0, 0, None, 0 if structure.seeds else None),
+    )
+
+    def init(start, run):
+        return start, _rule(spec, run, total)[0].init(start)
+
+    def step(state, t):
+        draw = jnp.zeros(2) if draw_at is None else draw_at(t)
+        state, record = one(state, runs, cells.slots, t, draw)
+        head = jnp.all(jnp.isfinite(record[:, :split]), axis=1)
+        tail = jnp.all(jnp.isfinite(record[:, split:width]), axis=1)
+        return state, record[:, 0:2], record[:, columns["loss"]], head, tail
+
+    return jax.vmap(init)(cells.start, runs), step
+
+
+def _columns_sum(n: int, values) -> jnp.ndarray:
+    """Per cell, the sum of every number of `values` (arrays of n rows, or scalars), by
+    columns: XLA reduces a short last axis slowly."""
+    total = jnp.zeros(n)
+    for value in values:
+        value = jnp.asarray(value)
+        value = jnp.broadcast_to(value, (n, *value.shape[1:]) if value.ndim else (n,))
+        columns = value.reshape(n, -1)
+        for c in range(columns.shape[1]):
+            total = total + columns[:, c]
+    return total
+
+
+def _finite(n: int, *values) -> jnp.ndarray:
+    """Per cell, whether every number of `values` is finite: one test of their sum (a
+    non-finite number makes the sum non-finite; finite ones cannot overflow it within
+    BOUND)."""
+    return jnp.isfinite(_columns_sum(n, values))
+
+
+def _within(loss, min_value, tolerance):
+    """`engine.measures.within_tolerance`, elementwise in compiled code."""
+    return loss - min_value <= tolerance
 
 
 @jax.jit(static_argnames=("structure",))
@@ -254,7 +297,7 @@ def _sweep_kernel(structure: MapStructure, shared, cells: Cells):
         last_xy = jnp.where(valid[:, None], xy, last_xy)
         last_loss = jnp.where(valid, loss, last_loss)
         best = jnp.where(valid, jnp.minimum(best, loss), best)
-        hit = valid & has_min & (reached < 0) & (loss - min_value <= tolerance)
+        hit = valid & has_min & (reached < 0) & _within(loss, min_value, tolerance)
         reached = jnp.where(hit, t, reached)
         out = (jnp.where(valid, loss, jnp.inf), last_xy) if structure.trace else None
         tail_ok = tail_ok if tail is None else tail
@@ -264,6 +307,41 @@ def _sweep_kernel(structure: MapStructure, shared, cells: Cells):
     (_, summary), traced = jax.lax.scan(body, (state0, summary0), steps)
     diverged, _, best, reached, last_xy, last_loss = summary
     return last_xy, last_loss, best, reached, diverged, traced
+
+
+@jax.jit(static_argnames=("structure",))
+def _fast_kernel(structure: MapStructure, shared, cells: Cells):
+    """The summaries of `_sweep_kernel` for the cells that never diverge, in less than half
+    its time, and per cell whether it may have diverged (then its summary is not valid:
+    `sweep` computes it again with `_sweep_kernel`). An elementwise rule only.
+
+    What makes it cheap: no test of validity per step, only a running sum that turns NaN
+    for good at the first non-finite position, loss or gradient (0 × ±inf and 0 × NaN are
+    NaN); positions beyond BOUND are NaN already. A run that stays finite has every
+    position valid, so its best loss and steps to the tolerance need no mask, its last
+    position is the final one, and it did not diverge. And the loop stops at the step
+    count, a number (the trip count of a `while`), so no step past it is masked either.
+    """
+    total, min_value, tolerance, has_min = shared[1], shared[3], shared[4], shared[5] > 0
+    state0, move = _mover(structure, shared, cells)
+    n = cells.start.shape[0]
+
+    def summarise(t, state, best, reached, check):
+        value, grad, state_next = move(state, t)
+        best = jnp.minimum(best, value)
+        hit = jnp.where(has_min, t.astype(jnp.float64), jnp.inf)  # a scalar
+        reached = jnp.minimum(reached, jnp.where(_within(value, min_value, tolerance), hit, jnp.inf))
+        check = check + 0.0 * _columns_sum(n, (value, grad))
+        return state_next, best, reached, check, value
+
+    last = total.astype(jnp.int32)
+    carry = (state0, jnp.full(n, jnp.inf), jnp.full(n, jnp.inf), jnp.zeros(n))
+    carry = jax.lax.fori_loop(0, last, lambda t, c: summarise(t, *c)[:4], carry)
+    state, best, reached, check, value = summarise(last, *carry)  # the last position
+    xy = carry[0][0]
+    reached = jnp.where(jnp.isfinite(reached), reached, -1).astype(jnp.int32)
+    # A position once NaN stays NaN (NaN + anything): the last one tells for them all.
+    return xy, value, best, reached, jnp.isfinite(check + 0.0 * (xy[:, 0] + xy[:, 1]))
 
 
 def compile_count() -> int:
@@ -293,6 +371,38 @@ def _minima(sim: Simulation, slots: np.ndarray, final_xy: np.ndarray) -> np.ndar
     return found
 
 
+def _chunked(kernel, structure: MapStructure, shared, cells: Cells, progress) -> list:
+    """`kernel` over `cells` cut into chunks of `structure.chunk` (the last padded with
+    copies of its first cell, its padding discarded from every result), the chunks computed
+    on every core (the kernels run in the calling thread, the GIL released); `progress` as
+    in `sweep`. Per chunk, the kernel's results (traced ones time-major)."""
+    count, chunk = len(cells.start), structure.chunk
+
+    def one(first: int):
+        part = Cells(*(np.asarray(a[first : first + chunk], np.float64) for a in cells))
+        short = chunk - len(part.start)
+        if short:
+            part = Cells(*(np.concatenate([a, np.repeat(a[:1], short, axis=0)]) for a in part))
+        keep = chunk - short
+        result = jax.device_get(kernel(structure, shared, part))
+        cut = [r[:keep] for r in result[:5]]
+        if len(result) > 5 and result[5] is not None:
+            cut.append(tuple(r[:, :keep] for r in result[5]))
+        return cut
+
+    firsts = range(0, count, chunk)
+    with ThreadPoolExecutor(min(len(firsts), WORKERS), thread_name_prefix="map") as pool:
+        futures = [pool.submit(one, first) for first in firsts]
+        parts = []
+        for first, future in zip(firsts, futures):
+            parts.append(future.result())
+            if progress is not None and progress(min(first + chunk, count), count) is False:
+                for rest in futures:
+                    rest.cancel()
+                raise Abandoned
+    return parts
+
+
 def sweep(
     sim: Simulation,
     run: int,
@@ -317,7 +427,7 @@ def sweep(
     structure = MapStructure(
         _structure(sim, sim.runs[run]), surface.key,
         tuple(int(c) for c in np.flatnonzero(differs[1])),
-        bool(np.any(differs[2])), seeds, trace, chunk,
+        bool(np.any(differs[2])), seeds, trace, chunk, bool(np.any(cells.row[:, -1] > 0)),
     )
     common = _common(sim)
     has_min = surface.min_value is not None
@@ -326,25 +436,28 @@ def sweep(
          tolerance, 1.0 if has_min else 0.0],
         np.float64,
     )
-    parts = []
-    for first in range(0, count, chunk):
-        part = Cells(*(np.asarray(a[first : first + chunk], np.float64) for a in cells))
-        short = chunk - len(part.start)
-        if short:  # padded with copies of its first cell, discarded
-            part = Cells(*(np.concatenate([a, np.repeat(a[:1], short, axis=0)]) for a in part))
-        parts.append(jax.device_get(_sweep_kernel(structure, shared, part)))
-        if progress is not None and progress(min(first + chunk, count), count) is False:
-            raise Abandoned
-    joined = [
-        None if parts[0][i] is None else np.concatenate([p[i] for p in parts])[:count]
-        for i in range(5)
-    ]
-    final_xy, final_loss, best, reached, diverged = joined
+    if trace or not structure.elementwise:
+        parts = _chunked(_sweep_kernel, structure, shared, cells, progress)
+        final_xy, final_loss, best, reached, diverged = (
+            np.concatenate([p[i] for p in parts]) for i in range(5)
+        )
+    else:
+        parts = _chunked(_fast_kernel, structure, shared, cells, progress)
+        final_xy, final_loss, best, reached, finite = (
+            np.concatenate([p[i] for p in parts]) for i in range(5)
+        )
+        diverged = np.full(count, -1, np.int32)
+        again = np.flatnonzero(~finite)  # may have diverged: computed with every test
+        if len(again):
+            exact = structure._replace(chunk=_chunk(len(again)))
+            parts = _chunked(_sweep_kernel, exact, shared, Cells(*(a[again] for a in cells)), progress)
+            for array, i in ((final_xy, 0), (final_loss, 1), (best, 2), (reached, 3), (diverged, 4)):
+                array[again] = np.concatenate([p[i] for p in parts])
     losses = path = None
     if trace:
         length = sim.steps + 1
-        losses = np.concatenate([p[5][0] for p in parts], axis=1)[:length, :count].T
-        path = np.concatenate([p[5][1] for p in parts], axis=1)[:length, :count].swapaxes(0, 1)
+        losses = np.concatenate([p[5][0] for p in parts], axis=1)[:length].T
+        path = np.concatenate([p[5][1] for p in parts], axis=1)[:length].swapaxes(0, 1)
     return Sweep(
         final_xy=final_xy,
         final_loss=final_loss,

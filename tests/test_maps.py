@@ -19,7 +19,16 @@ from engine import simulate
 from engine.measures import stability_limit, steps_to_tolerance
 from figures import run_styles
 from landscapes import SURFACES
-from mapping import DIVERGED, SingleFlight, block_bytes, blocks, compute_map, map_key
+from mapping import (
+    DIVERGED,
+    SingleFlight,
+    block_bytes,
+    blocks,
+    cache,
+    cached_map,
+    compute_map,
+    map_key,
+)
 from urlstate import parse_query, to_query
 from urlstate.maps import opened_cell, opened_seed, resolved_axes
 
@@ -338,3 +347,16 @@ def test_the_basins_payload_is_small_typed_arrays():
     assert isinstance(payload["panels"][0]["outcome"], str)  # base64, not a list of numbers
     assert len(json.dumps(payload)) < 16_000  # 2 × 32² cells, the axes of the full grid
     assert len(payload["minima"]) == len(SURFACES["himmelblau"].minima({}))
+
+
+def test_rows_of_a_computed_map_are_cut_from_it_not_computed_again():
+    state = state_of("view=basins&surface=himmelblau&run=sgd(lr=0.01)&steps=60&grid=16")
+    whole = cached_map(state)
+    before = cache().computed
+    block = cached_map(state, grid=16, rows=(4, 8))
+    assert cache().computed == before
+    alone = compute_map(state, 16, (4, 8))
+    assert np.array_equal(block.panels[0].outcome, alone.panels[0].outcome)
+    assert np.array_equal(block.panels[0].step, alone.panels[0].step)
+    assert np.array_equal(block.panels[0].summary.final_xy, alone.panels[0].summary.final_xy)
+    assert block.y.tolist() == alone.y.tolist() and whole.rows == (0, 16)
