@@ -8,6 +8,8 @@ them in the browser. Run cards own their callbacks (components/run_card.py).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
 from dash.exceptions import PreventUpdate
@@ -18,6 +20,7 @@ from components.forms import PageForm, form_to_draft, state_to_form
 from components.run_card import ALL_CHOICES, ALL_FIELDS, ALL_FLAGS, RUNS, run_cards, runs_from
 from components.views import FIGURE_DESCRIPTION, caption, classroom_strip, notices, summary_table
 from components.map_controls import map_section
+from components.network_view import network_query
 from computation import GRAPHS, compute, figure_key, figures_of, map_payload
 from figures.describe import describe
 from figures.registry import VIEWS
@@ -128,7 +131,10 @@ def field_errors(entries: list, problems: tuple[Notice, ...], surface: str) -> l
     inputs=dict(search=Input(ids.URL, "search"), preset=Input(ids.PRESET, "value")),
 )
 def load(search: str | None, preset: str | None) -> dict:
-    """Render every control from the link (on page load) or from a chosen preset."""
+    """Render every control from the link (on page load) or from a chosen preset; a network
+    link is the network view's (components/network_view.py)."""
+    if ctx.triggered_id != ids.PRESET and network_query(search) is not None:
+        raise PreventUpdate
     if ctx.triggered_id == ids.PRESET:
         if _preset(preset) is None:  # cleared: keep what is shown, without the preset
             raise PreventUpdate
@@ -191,13 +197,37 @@ UPDATE_OUTPUTS = dict(
 FIGURES_UNCHANGED = [no_update] * len(GRAPHS)
 
 
+def sent_figures(state: AppState, mark: object) -> tuple[str, list | None]:
+    """The page's figure mark after showing `state`, and the figures to send (None: the
+    page has them). `mark` (the FIGURE_KEY store) names the figures' key and the views
+    whose graphs hold them: a view's figures are sent the first time it is shown with that
+    key, so a link sends only what its view draws (a class opening a map link gets one
+    figure, not every view's)."""
+    key = figure_key(state)
+    try:
+        shown, views = json.loads(mark) if isinstance(mark, str) else (None, [])
+    except (ValueError, TypeError):
+        shown, views = None, []
+    views = list(views) if shown == key and isinstance(views, list) else []
+    if state.view in views:
+        return mark, None
+    return json.dumps([key, sorted({*views, state.view})]), [state.view]
+
+
+def _figures(state: AppState, styles, views: list | None) -> list:
+    if views is None:
+        return FIGURES_UNCHANGED
+    mine = {graph.id for view in views for graph in VIEWS[view].graphs}
+    return [f if g.id in mine else no_update for g, f in zip(GRAPHS, figures_of(state, styles))]
+
+
 def outputs_for(state: AppState, query: str, key: str | None, playback: dict | None) -> dict:
     """What `update` sends for a state: trajectories, summary, caption, its canonical `query`
-    (`to_query(state)`) and exports, and the figures when their `figure_key` differs from
-    `key` (the page's). `playback` (the moment a link opens on) rides with the payload; the
+    (`to_query(state)`) and exports, and its view's figures unless the page's figure mark
+    `key` says it has them (`sent_figures`). `playback` (the moment a link opens on) rides with the payload; the
     browser applies it once."""
     result = compute(state)
-    new_key = figure_key(state)
+    mark, views = sent_figures(state, key)
     api = f"/api/trajectories?{query}"
     labels = [style.label for style in result.styles]
     colors = [style.color for style in result.styles]
@@ -208,9 +238,9 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
         sync=query,
         csv=f"{api}&format=csv",
         json_=api,
-        key=new_key,
+        key=mark,
         map_data=map_payload(state, query, labels),
-        figures=figures_of(state, result.styles) if new_key != key else FIGURES_UNCHANGED,
+        figures=_figures(state, result.styles, views),
         caption=caption(PRESETS.get(state.preset), result.verdict, result.edited),
         description=describe(  # the figures' text alternative
             state.simulation, [style.name for style in result.styles], result.summary,

@@ -11,6 +11,7 @@ import orjson
 import plotly.graph_objects as go
 
 import inspect
+import json
 
 from dash import ctx
 
@@ -422,10 +423,7 @@ def compute(query: str, key: str | None = None) -> dict:
 
 
 FIGURES = tuple(f"figure-{g.name}" for g in GRAPHS)
-# The graphs of the trajectory views (the maps' graphs wait, empty, until a map is shown).
-TRAJECTORY_FIGURES = tuple(
-    f"figure-{g.name}" for v in VIEWS.values() if "map" not in v.needs for g in v.graphs
-)
+CONTOUR_FIGURES = tuple(f"figure-{g.name}" for g in VIEWS["contour"].graphs)  # the default view's
 
 
 def test_compute_returns_every_run_summary_and_exports():
@@ -441,10 +439,25 @@ def test_compute_returns_every_run_summary_and_exports():
     assert len(rows) == 1 + 3
     assert out["sync"] == query and out["json_"] == f"/api/trajectories?{query}"
     assert out["csv"] == f"/api/trajectories?{query}&format=csv"
-    assert out["key"] == figure_key(state) and out["internals"] is None
-    assert all(go.Figure(out[name]) for name in FIGURES)  # valid figures
-    assert all(go.Figure(out[name]).data for name in TRAJECTORY_FIGURES)  # with traces
-    json_safe(out)
+    assert json.loads(out["key"]) == [figure_key(state), ["contour"]] and out["internals"] is None
+    shown = {f"figure-{g.name}" for g in VIEWS["contour"].graphs}
+    assert all(go.Figure(out[name]).data for name in shown)  # the view's figures, with traces
+    assert all(out[name] is no_update for name in set(FIGURES) - shown)  # no other view's
+    json_safe({k: v for k, v in out.items() if v is not no_update and k != "figures"})
+
+
+def test_each_views_figures_are_sent_once_per_figure_key():
+    query = "v=1&surface=rosenbrock&steps=60&run=sgd(lr=0.001)&run=adam"
+    first = compute(query)
+    again = compute(query, first["key"])
+    assert all(f is no_update for f in again["figures"]) and again["key"] == first["key"]
+    other = compute(query + "&view=surface3d", first["key"])
+    sent = [g.name for g, f in zip(GRAPHS, other["figures"]) if f is not no_update]
+    assert sent == ["3d"] and go.Figure(other["figure-3d"]).data
+    assert json.loads(other["key"])[1] == ["contour", "surface3d"]
+    moved = compute(query.replace("rosenbrock", "himmelblau") + "&view=surface3d", other["key"])
+    assert json.loads(moved["key"])[1] == ["surface3d"]  # a new surface: only this view again
+    assert go.Figure(moved["figure-3d"]).data
 
 
 def test_compute_responses_are_plain_data_that_orjson_encodes_directly():
@@ -453,6 +466,7 @@ def test_compute_responses_are_plain_data_that_orjson_encodes_directly():
     for key in (None, "stale"):
         out = page.outputs_for(parse_query(query)[0], query, key, None)
         out = {k: v for k, v in out.items() if v is not no_update}
+        out["figures"] = [f for f in out["figures"] if f is not no_update]
         orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
@@ -470,7 +484,7 @@ def test_compute_rebuilds_figures_only_when_the_key_changes():
     ):
         again = compute(changed, first["key"])
         assert again["key"] != first["key"]
-        assert all(go.Figure(again[name]).data for name in TRAJECTORY_FIGURES)
+        assert all(go.Figure(again[name]).data for name in CONTOUR_FIGURES)
 
 
 def test_compute_sends_internals_for_the_internals_view():
