@@ -3,6 +3,8 @@ and one server and one browser per browser-test module (`dash_duo`, module-scope
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 # Every page the browser opens records its failed callbacks (tests/browser_support.py:
@@ -44,7 +46,7 @@ def dash_duo(request, tmp_path_factory):
         percy_finalize=config.getoption("nopercyfinalize"),
         pause=config.getoption("pause"),
     ) as duo:
-        duo.start_server(app.app)
+        duo.start_server(app.app, port=int(os.environ.get("TEST_PORT", "8050")))  # two suites at once
         duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_CALLBACKS})
         yield duo
 
