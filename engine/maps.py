@@ -7,10 +7,16 @@ final position and loss, the best loss, the steps to the tolerance (the summary 
 definition, `engine.measures.within_tolerance`), the step of divergence, and which of the
 surface's minima it ended in. A fan (`trace=True`) also keeps every step's loss and position.
 
-Each cell is computed by the trajectory engine's own step (`engine.trajectories._step`): the
-same rules, schedules, clipping and noise, so a cell's numbers equal the trajectory of the same
-link to the last bit. Cells are `vmap`ped in chunks of a few fixed sizes (`CHUNKS`); every
-number, the grid's values included, is data, so a new range or setting never recompiles.
+Each cell is computed with the trajectory engine's own pieces (`engine.trajectories`: the
+same rules, schedules, clipping and noise), so its outcome equals the trajectory of the same
+link and its numbers agree to rounding (XLA:CPU contracts a·b + c into one FMA wherever both
+meet in a kernel, and the two engines fuse differently). Cells are `vmap`ped in chunks of a
+few fixed sizes (`CHUNKS`), on every core; every number, the grid's values included, is
+data, so a new range or setting never recompiles.
+
+Two passes: `_fast_kernel` tests nothing per step (a running sum turns NaN at the first
+non-finite number), and the runs it cannot vouch for are computed again by `_sweep_kernel`,
+which tests every step as `trajectories._diverged_at` does (and traces a fan).
 """
 
 from __future__ import annotations
