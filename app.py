@@ -13,6 +13,7 @@ from api import register_api
 from compression import enable_compression
 from components.layout import page, validation_layout
 from networks.api import register_network_api
+from networks.stream import register_network_stream
 from security import harden
 from urlstate.presets import PRESET_STATES
 
@@ -29,6 +30,7 @@ app.layout = page()
 app.validation_layout = validation_layout()
 register_api(server, PRESET_STATES)
 register_network_api(server)
+register_network_stream(server)
 enable_compression(app.server)
 harden(app)
 # Dash registers its callbacks on the first request; a second thread arriving meanwhile

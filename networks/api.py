@@ -6,7 +6,9 @@ The query is read strictly by `networks.link.read_link` (an invalid one is a 400
 field, as `/api/trajectories` answers); the numbers come from `networks.train`,
 `networks.landscape` and `networks.sharpness`. Each answer is computed once per process for
 the same canonical query (`mapping.SingleFlight`: concurrent requests wait for the one
-computation) and kept as plain numbers, not the trained weights. Nothing non-finite leaves:
+computation, `/api/network/stream` shares the same cache) and kept as plain numbers, not the
+trained weights. A link that is a network preset's (the same computation) also gets the
+preset's title, caption and the verdict of its claim on these runs (`preset`). Nothing non-finite leaves:
 training records stop before a divergence, grids hold no NaN or Inf, and the JSON is written
 with `allow_nan=False`.
 """
@@ -14,7 +16,9 @@ with `allow_nan=False`.
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from collections.abc import Callable
 
 import flask
 import numpy as np
@@ -25,6 +29,7 @@ from mapping import SingleFlight
 from networks.config import batch_of
 from networks.link import NetworkLink, computation_key, read_link
 from networks.planes import Grid, Landscape, landscape, plane_values
+from networks.presets import NETWORK_PRESETS
 from networks.sharpness import sharpness
 from networks.training import TrainingResult, train
 from urlstate.model import VERSION
@@ -43,7 +48,23 @@ CSV_COLUMNS = (
     "test_accuracy",
 )
 
-_CACHE = SingleFlight(CACHE_SIZE)
+# What a computation reports: (stage, fraction of that stage done), stage one of STAGES.
+Progress = Callable[[str, float], None]
+STAGES = ("training", "plane", "sharpness")
+
+
+class _Flights(SingleFlight):
+    """The single-flight cache, able to say without waiting whether a key is computed."""
+
+    def status(self, key) -> str | None:
+        """"done" when `key` is computed, "running" while it is being computed, else None."""
+        with self._lock:
+            if key in self._done:
+                return "done"
+            return "running" if key in self._running else None
+
+
+_CACHE = _Flights(CACHE_SIZE)
 
 
 def _floats(values) -> list[float]:
@@ -72,10 +93,44 @@ def _finals_on_plane(result: TrainingResult, view: Landscape) -> np.ndarray:
     return loss
 
 
+@functools.cache
+def _preset_keys() -> dict[str, object]:
+    """Each network preset by the computation key of its link."""
+    return {computation_key(read_link(preset.query)): preset for preset in NETWORK_PRESETS}
+
+
+def preset_of(link: NetworkLink):
+    """The network preset whose computation `link` is, else None."""
+    return _preset_keys().get(computation_key(link))
+
+
+def preset_json(link: NetworkLink, result: TrainingResult, view: Landscape) -> dict | None:
+    """The preset `link` computes (name, title, two-line caption) with its claim's verdict
+    on these runs, else None."""
+    preset = preset_of(link)
+    if preset is None:
+        return None
+    try:
+        holds, sentence = preset.claim.check(result, view)
+    except (IndexError, KeyError, ValueError) as error:  # not checkable on these runs
+        holds, sentence = None, f"not checkable: {error}"
+    return {
+        "name": preset.name,
+        "title": preset.title,
+        "caption": list(preset.caption),
+        "verdict": {"holds": None if holds is None else bool(holds), "sentence": sentence},
+    }
+
+
 def network_json(
-    link: NetworkLink, result: TrainingResult, view: Landscape, sharp: list[float | None]
+    link: NetworkLink,
+    result: TrainingResult,
+    view: Landscape,
+    sharp: list[float | None],
+    preset: dict | None = None,
 ) -> dict:
-    """The API's JSON document for a link, its training result, landscape and sharpness."""
+    """The API's JSON document for a link, its training result, landscape, sharpness and
+    (for a preset's link) the preset with its verdict."""
     training, plane = link.training, view.plane
     examples = len(result.dataset.x_train)
     under = _finals_on_plane(result, view)
@@ -139,6 +194,7 @@ def network_json(
         "eval_every": training.eval_every,
         "plane": plane_json,
         "runs": runs,
+        "preset": preset,
     }
 
 
@@ -167,9 +223,19 @@ def network_csv(document: dict) -> str:
     return out.getvalue()
 
 
-def compute_network(link: NetworkLink) -> dict:
-    """Train, lay out the plane and measure the sharpness: the link's JSON document."""
-    result = train(link.training)
+def compute_network(link: NetworkLink, progress: Progress | None = None) -> dict:
+    """Train, lay out the plane and measure the sharpness: the link's JSON document.
+
+    `progress`, if given, is called as `progress(stage, fraction)` (stage one of STAGES,
+    fraction of that stage done); an exception raised by it abandons the computation.
+    """
+
+    def stage(name: str):
+        if progress is None:
+            return None
+        return lambda fraction: progress(name, float(fraction))
+
+    result = train(link.training, progress=stage("training"))
     view = landscape(
         result,
         link.plane,
@@ -177,13 +243,27 @@ def compute_network(link: NetworkLink) -> dict:
         test=link.test,
         seed=link.plane_seed,
         plane_runs=link.plane_runs,
+        progress=stage("plane"),
     )
-    return network_json(link, result, view, sharpness(result))
+    if progress is not None:
+        progress("sharpness", 0.0)
+    sharp = sharpness(result)
+    preset = preset_json(link, result, view)
+    if progress is not None:
+        progress("sharpness", 1.0)
+    return network_json(link, result, view, sharp, preset)
 
 
-def cached_network(link: NetworkLink) -> dict:
-    """`compute_network`, once per process for the same computation (`computed` counts)."""
-    return _CACHE.get(computation_key(link), lambda: compute_network(link))
+def cached_network(link: NetworkLink, progress: Progress | None = None) -> dict:
+    """`compute_network`, once per process for the same computation (`computed` counts).
+    `progress` hears the computation only if this call is the one that runs it."""
+    return _CACHE.get(computation_key(link), lambda: compute_network(link, progress))
+
+
+def cache_status(link: NetworkLink) -> str | None:
+    """"done" when the link's document is cached, "running" while another caller computes
+    it, else None (without waiting or computing)."""
+    return _CACHE.status(computation_key(link))
 
 
 def computed() -> int:
@@ -211,10 +291,15 @@ def register_network_api(server: flask.Flask) -> None:
 
 __all__ = [
     "CSV_COLUMNS",
+    "STAGES",
+    "Progress",
+    "cache_status",
     "cached_network",
     "compute_network",
     "computed",
     "network_csv",
     "network_json",
+    "preset_json",
+    "preset_of",
     "register_network_api",
 ]
