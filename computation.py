@@ -25,7 +25,7 @@ from figures.summary import RunSummary, summarize
 from figures.views import Figure, RunStyle
 from landscapes import Surface
 from landscapes.grid import surface_grid
-from mapping import COARSE, cached_map, fan_payload, grid_payload
+from mapping import COARSE, cached_map, computed_map, fan_payload, grid_payload
 from urlstate import PRESET_STATES, PRESETS, AppState
 from urlstate.claims import Verdict
 from urlstate.maps import resolved_axes
@@ -143,14 +143,16 @@ def figures_of(state: AppState, styles: tuple[RunStyle, ...]) -> list[Figure]:
 
 
 def map_payload(state: AppState, query: str, labels: Sequence[str] = ()) -> dict | None:
-    """The map the browser draws for a map view (a coarse grid first, see mapping.py), else
-    None. `query`: the state's canonical query, which names the blocks of the full grid."""
+    """The map the browser draws for a map view (the whole grid if it is computed already,
+    else a coarse grid first, see mapping.py), else None. `query`: the state's canonical
+    query, which names the blocks of the full grid."""
     if not is_map(state):
         return None
     if state.view == "fan":
         return fan_payload(state, cached_map(state), query)
-    coarse = min(COARSE, state.maps.grid)
-    return grid_payload(state, cached_map(state, grid=coarse), query, state.maps.grid, labels)
+    whole = computed_map(state)  # e.g. for the preset's claim: sent whole, nothing to refine
+    data = whole if whole is not None else cached_map(state, grid=min(COARSE, state.maps.grid))
+    return grid_payload(state, data, query, state.maps.grid, labels)
 
 
 @functools.lru_cache(maxsize=64)

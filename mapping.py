@@ -270,6 +270,12 @@ def cached_map(state: AppState, grid: int | None = None, rows=None):
     return _CACHE.get(key, computed)
 
 
+def computed_map(state: AppState, grid: int | None = None):
+    """The whole map if it is computed already (or being computed: then once it is), else
+    None, without computing it."""
+    return _CACHE.peek(map_key(state, grid))
+
+
 def cache() -> SingleFlight:
     return _CACHE
 
@@ -384,6 +390,7 @@ __all__ = [
     "block_bytes",
     "blocks",
     "cached_map",
+    "computed_map",
     "compute_fan",
     "compute_grid",
     "compute_map",

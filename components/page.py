@@ -231,6 +231,8 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
     api = f"/api/trajectories?{query}"
     labels = [style.label for style in result.styles]
     colors = [style.color for style in result.styles]
+    said = caption(PRESETS.get(state.preset), result.verdict, result.edited)  # before the map:
+    # a claim about the map computes the whole grid, which then goes to the page at once
     return dict(
         trajectories={**result.payload, "playback": playback},
         internals=result.internals if "internals" in VIEWS[state.view].needs else None,
@@ -241,7 +243,7 @@ def outputs_for(state: AppState, query: str, key: str | None, playback: dict | N
         key=mark,
         map_data=map_payload(state, query, labels),
         figures=_figures(state, result.styles, views),
-        caption=caption(PRESETS.get(state.preset), result.verdict, result.edited),
+        caption=said,
         description=describe(  # the figures' text alternative
             state.simulation, [style.name for style in result.styles], result.summary,
             state.tolerance, [t.xy[-1] for t in result.trajectories],

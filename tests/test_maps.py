@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -360,3 +361,14 @@ def test_rows_of_a_computed_map_are_cut_from_it_not_computed_again():
     assert np.array_equal(block.panels[0].step, alone.panels[0].step)
     assert np.array_equal(block.panels[0].summary.final_xy, alone.panels[0].summary.final_xy)
     assert block.y.tolist() == alone.y.tolist() and whole.rows == (0, 16)
+
+
+def test_a_map_computed_for_the_presets_claim_goes_to_the_page_whole():
+    state = state_of("preset=large_basins&grid=40&steps=80")
+    before = map_payload(state, to_query(state))
+    assert before["refine"] is not None and len(before["x"]) == 32  # coarse first
+    cached_map(state)  # what the claim computes
+    whole = map_payload(state, to_query(state))
+    assert whole["refine"] is None and len(whole["x"]) == 40
+    for panel, data in zip(whole["panels"], cached_map(state).panels):
+        assert np.frombuffer(base64.b64decode(panel["outcome"]), "i1").tolist() == data.outcome.ravel().tolist()
