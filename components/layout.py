@@ -9,6 +9,8 @@ from components import ids
 from components.controls import noise_section, surface_section
 from components.forms import state_to_form
 from components.map_controls import map_section
+from components.network_view import network_view
+from networks.presets import PRESETS_BY_NAME
 from components.run_card import ADD_RUN, RUNS, run_cards
 from components.views import (
     animation_bar,
@@ -44,6 +46,10 @@ def header() -> html.Header:
                         [dcc.Clipboard(id=ids.COPY_LINK, className="copy-icon"), " Copy link"],
                         className="action-link copy-link", role="button", tabIndex="0",
                         **{"aria-label": "Copy link"},
+                    ),
+                    html.A(
+                        "Real networks", href="/?" + PRESETS_BY_NAME["momentum_vs_adam_digits"].query,
+                        className="action-link networks-link",
                     ),
                     html.A("CSV", id=ids.EXPORT_CSV, href="#", download="optiscape.csv", className="action-link"),
                     html.A("JSON", id=ids.EXPORT_JSON, href="#", target="_blank", className="action-link"),
@@ -130,6 +136,7 @@ def page() -> dmc.MantineProvider:
                 # figures (on a phone they come first on the screen, last in the page).
                 html.A("Skip to the figures", href="#main", className="skip-link"),
                 header(),
+                network_view(),
                 html.Div(id=ids.NOTICE, className="notice-wrap"),
                 html.Div(id=ids.INPUT_NOTICE, className="notice-wrap"),
                 html.Div([control_panel(), main_area()], className="body"),

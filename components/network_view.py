@@ -43,6 +43,7 @@ STATUS = "network-status"
 CAPTION = "network-caption"
 TABS = "network-tabs"
 SUMMARY = "network-summary"
+CLASSROOM_EXIT = "network-classroom-exit"
 FIELDS = ("model", "plane", "steps", "batch", "runs", "resolution", "test")
 
 
@@ -68,14 +69,14 @@ GRAPHS = (
 )
 # (model, data) pairs networks.models offers, as one choice each.
 MODEL_CHOICES = (
-    ("mlp/digits", "MLP on the 8×8 digits (2,410 parameters)"),
-    ("cnn/digits", "CNN on the 8×8 digits (1,370 parameters)"),
-    ("mlp/moons", "MLP on two moons (354 parameters)"),
+    ("mlp/digits", "MLP · 8×8 digits"),
+    ("cnn/digits", "CNN · 8×8 digits"),
+    ("mlp/moons", "MLP · two moons"),
 )
 PLANE_CHOICES = {
     "pca": "PCA of all paths",
-    "random": "Random directions (filter-normalised)",
-    "endpoints": "Through the start and two runs' ends",
+    "random": "Random directions",
+    "endpoints": "Start and two runs' ends",
 }
 # The link keys the form writes (every other key of the link shown is kept as it is).
 FORM_KEYS = ("model", "data", "plane", "steps", "batch", "run", "resolution", "test")
@@ -198,7 +199,7 @@ def controls(values: dict) -> list:
         ),
         dmc.TextInput(id=field_id("steps"), label="Steps", value=values["steps"], size="sm",
                       className="network-field network-steps"),
-        dmc.TextInput(id=field_id("batch"), label="Batch (number or full)", value=values["batch"],
+        dmc.TextInput(id=field_id("batch"), label="Batch size", value=values["batch"], placeholder="64 or full",
                       size="sm", className="network-field network-batch"),
         dmc.NumberInput(
             id=field_id("resolution"), label="Grid resolution", value=values["resolution"],
@@ -213,7 +214,8 @@ def controls(values: dict) -> list:
             description="e.g. momentum(lr=0.1) or adam(lr=0.001,schedule=cosine,warmup=50)",
             spellCheck=False,
         ),
-        dmc.Button("Train", id=TRAIN, n_clicks=0, size="sm", className="network-train-button"),
+        dmc.Button("Train", id=TRAIN, n_clicks=0, size="sm", color="#0b5cad",  # 6.6:1 under white
+                   className="network-train-button"),
     ]
 
 
@@ -230,6 +232,8 @@ def network_view() -> html.Section:
                 **{"aria-label": "Network presets"},
             ),
             html.A("← Loss surfaces", href="/", className="action-link network-back"),
+            html.Button("Exit classroom mode", id=CLASSROOM_EXIT, n_clicks=0,
+                        className="classroom-exit network-classroom-exit"),
         ],
         className="network-head",
     )
@@ -461,5 +465,14 @@ clientside_callback(
     "function(query) { return window.optiscapeNetwork.run(query); }",
     Output(PROGRESS, "id"),
     Input(QUERY, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(  # out of projector mode (the surface page's own button is hidden here)
+    "function(n, name) { if (!n) return window.dash_clientside.no_update;"
+    " return String(name || '').split(' ').filter(c => c && c !== 'classroom').join(' '); }",
+    Output(ids.SHELL, "className", allow_duplicate=True),
+    Input(CLASSROOM_EXIT, "n_clicks"),
+    State(ids.SHELL, "className"),
     prevent_initial_call=True,
 )

@@ -1,0 +1,181 @@
+"""The real-network view in headless Chromium: a network link streams its progress, then
+draws the plane from the server's cached document, fits a phone and a projector, aborts a
+stream a new training replaces, and names an invalid field without a failed callback.
+
+One server and one browser for the module (conftest.py); the server runs in this process, so
+the test reads the same cache (`networks.api.cached_network`) and counters it does.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from browser_support import failed_callbacks, js as _js, set_size, until
+
+pytestmark = pytest.mark.browser
+
+# Small and fast: the moons MLP (354 parameters), a few steps, an 11×11 grid.
+QUERY = (
+    "v=1&surface=network&model=mlp&data=moons&plane=pca&steps=60&batch=32"
+    "&run=sgd(lr=0.5)&run=adam(lr=0.01)&resolution=11"
+)
+# Every value of the progress bar, recorded from the first frame of each page.
+RECORD_PROGRESS = """
+window.__progress = [];
+new MutationObserver((changes) => changes.forEach((c) => {
+  if (c.target.id === 'network-progress') window.__progress.push(+c.target.getAttribute('aria-valuenow'));
+})).observe(document, {attributes: true, subtree: true, attributeFilter: ['aria-valuenow']});
+"""
+PLANE = "const gd = document.querySelector('#network-graph-plane .js-plotly-plot');"
+
+
+@pytest.fixture(scope="module")
+def duo(dash_duo):
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_PROGRESS})
+    return dash_duo
+
+
+def _open(duo, query: str, size=(1366, 900)) -> None:
+    set_size(duo, *size)
+    duo.driver.get(f"{duo.server_url}/?{query}")
+
+
+def _status(duo) -> str:
+    return _js(duo, "const e = document.getElementById('network-status'); return e ? e.textContent : '';")
+
+
+def _drawn(duo) -> bool:
+    return bool(_js(duo, PLANE + " return !!(gd && gd.data && gd.data.some(t => t.type === 'contour'));"))
+
+
+def _wait_drawn(duo, timeout: float = 120) -> None:
+    until(lambda: _drawn(duo), timeout, lambda: f"not drawn; status {_status(duo)!r}, "
+          f"failed callbacks {failed_callbacks(duo)}")
+
+
+def _no_overflow(duo) -> bool:
+    return _js(duo, "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;")
+
+
+def test_a_network_link_streams_its_progress_then_draws_the_cached_document(duo):
+    from networks.api import cached_network
+    from networks.link import link_query, read_link
+
+    _open(duo, QUERY)
+    _wait_drawn(duo)
+    values = _js(duo, "return window.__progress;")
+    assert any(0 < v < 100 for v in values), values  # it moved on the way
+    assert values[-1] == 100 and "Done" in _status(duo)
+    assert _js(duo, "return document.getElementById('network-progress').getAttribute('role');") == "progressbar"
+    # the contour is the server's loss grid (log10 of it when drawn on a log scale)
+    document = cached_network(read_link(QUERY))
+    z, is_log = _js(duo, PLANE + " const c = gd.data.find(t => t.type === 'contour');"
+                    " return [c.z, !!(c.meta && c.meta.log)];")
+    z = np.asarray(z, float)
+    loss = np.asarray(document["plane"]["loss"], float)
+    assert z.shape == loss.shape == (11, 11)
+    np.testing.assert_allclose(10.0 ** z if is_log else z, loss, rtol=1e-6)
+    paths = _js(duo, PLANE + " return gd.data.filter(t => t.meta && t.meta.role === 'path').length;")
+    assert paths == len(document["runs"]) == 2
+    # one row per run, each with a sharpness
+    rows = _js(duo, "return [...document.querySelectorAll('.network-summary tbody tr')]"
+                    ".map(r => [...r.cells].map(c => c.textContent.trim()));")
+    assert [r[0].split(" ")[0] for r in rows] == ["sgd", "adam"], rows
+    for row in rows:
+        float(row[4])  # the sharpness column holds a number
+    assert "%" in rows[0][3]
+    # the address keeps the canonical link; the honest captions are shown
+    assert urlparse(duo.driver.current_url).query == link_query(read_link(QUERY))
+    assert "variance" in duo.find_element("#network-caption").text
+    assert _js(duo, "return getComputedStyle(document.querySelector('.shell > .body')).display;") == "none"
+    assert failed_callbacks(duo) == []
+
+
+@pytest.mark.parametrize("width,height", [(360, 800), (1280, 900), (1920, 1080)])
+def test_nothing_overflows_from_a_phone_to_a_projector(duo, width, height):
+    _open(duo, QUERY, (width, height))
+    _wait_drawn(duo)
+    for tab in ("Loss", "Plane"):  # a tab shown after the first still fits
+        duo.driver.find_element("xpath", f"//*[@id='network-tabs']//button[@role='tab'][.='{tab}']").click()
+    until(lambda: _no_overflow(duo), 5, lambda: _js(
+        duo, "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];"))
+    box = _js(duo, "const r = document.getElementById('network-graph-plane').getBoundingClientRect();"
+                   " return [r.width, r.height];")
+    assert 0.6 < box[1] / box[0] < 1.6, box  # square-ish
+
+
+def test_in_classroom_mode_the_tick_labels_are_projector_sized(duo):
+    _open(duo, QUERY + "&classroom=1", (1920, 1080))
+    _wait_drawn(duo)
+    assert "classroom" in duo.find_element("#shell").get_attribute("class")
+    until(lambda: _js(duo, "return document.querySelectorAll('#network-graph-plane .xtick text').length > 0;"))
+    sizes = _js(duo, "return [...document.querySelectorAll('#network-graph-plane .xtick text,"
+                     " #network-graph-plane .ytick text')].map(e => parseFloat(getComputedStyle(e).fontSize));")
+    assert sizes and min(sizes) >= 20, sizes
+    assert "classroom=1" in duo.driver.current_url
+
+
+def test_training_again_aborts_the_stream_still_running(duo):
+    from networks import stream
+
+    slow = ("v=1&surface=network&model=mlp&data=digits&plane=pca&steps=3000&batch=64"
+            "&run=momentum(lr=0.1)&run=adam(lr=0.001)&run=sgd(lr=0.2)&seed=7")
+    before = stream.abandoned()
+    _open(duo, slow)
+    until(lambda: _js(duo, "return (window.__progress || []).some(v => v > 0);"), 60,
+          lambda: f"no progress: {_status(duo)!r}")
+    assert not _drawn(duo)
+    # a new number of steps, trained at once: the first stream is closed
+    _js(duo, "window.dash_clientside.set_props('network-steps', {value: '40'});")
+    _js(duo, "window.dash_clientside.set_props('network-resolution', {value: 9});")
+    duo.find_element("#network-train").click()
+    until(lambda: "steps=40" in duo.driver.current_url, 20)
+    first = _js(duo, "return window.optiscapeNetwork.state.controllers[0].signal.aborted;")
+    assert first is True
+    until(lambda: stream.abandoned() > before, 60, "the server did not abandon the first computation")
+    _wait_drawn(duo)
+    assert "Done" in _status(duo)
+    assert failed_callbacks(duo) == []
+
+
+def test_an_invalid_run_names_its_field_and_nothing_fails(duo):
+    invalid = "v=1&surface=network&model=mlp&data=moons&steps=20&run=adam(lr=-1)"
+    _open(duo, invalid)
+    until(lambda: "lr" in duo.find_element("#network-error").text, 20)
+    text = duo.find_element("#network-error").text
+    assert "Run 1" in text and "must be between" in text
+    assert _js(duo, "return document.getElementById('network-view').classList.contains('network-active');")
+    # the form keeps sane defaults; an invalid value typed there is marked at its field
+    _js(duo, "window.dash_clientside.set_props('network-runs', {value: 'adam(lr=-1)'});")
+    duo.find_element("#network-train").click()
+    until(lambda: "must be between" in (_js(duo, "const e = document.querySelector("
+          "'.network-runs .mantine-InputWrapper-error'); return e ? e.textContent : '';") or ""), 20)
+    assert urlparse(duo.driver.current_url).query == invalid  # nothing else changed
+    assert not _drawn(duo)
+    assert failed_callbacks(duo) == []
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_CONTEXT = {"include": [["#network-view"]],
+               "exclude": [[".js-plotly-plot .main-svg"], [".js-plotly-plot .modebar-btn svg"]]}
+
+
+def test_axe_finds_nothing_serious_in_the_network_view(duo):
+    from axe_selenium_python import Axe
+
+    _open(duo, QUERY)
+    _wait_drawn(duo)
+    if not _js(duo, "return !!window.axe;"):
+        Axe(duo.driver).inject()
+    found = duo.driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(arguments[1], arguments[0]).then(r => done(r.violations.map(v => ({"
+        " id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')) }))),"
+        " e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));",
+        {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}, AXE_CONTEXT,
+    )
+    serious = [v for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, serious
