@@ -25,7 +25,9 @@ from dash.exceptions import PreventUpdate
 from components import ids
 from engine import ConfigError
 from engine.config import FULL_BATCH
+from figures.networks import caption_lines, network_figures, summary_rows
 from figures.summary import format_number
+from networks.api import cached_network
 from networks.link import SURFACE, NetworkLink, link_query, read_link
 from networks.planes import MAX_RESOLUTION, MIN_RESOLUTION, PLANES
 from networks.presets import NETWORK_PRESETS, PRESETS_BY_NAME
@@ -278,8 +280,8 @@ def network_view() -> html.Section:
                     html.Div(
                         [
                             progress,
+                            tabs,  # the figure first: on a projector it is what the room reads
                             html.Div(id=CAPTION, className="network-caption caption"),
-                            tabs,
                             html.Div(id=SUMMARY, className="network-summary-wrap"),
                         ],
                         className="network-main",
@@ -444,9 +446,6 @@ def train(train, preset, values, shown, shell):
 )
 def draw(ready, shell, query):
     """The stream said the document is computed: figures, caption and table from the cache."""
-    from figures.networks import caption_lines, network_figures, summary_rows
-    from networks.api import cached_network
-
     if not isinstance(ready, str) or not ready or ready != query:
         raise PreventUpdate
     try:

@@ -38,8 +38,16 @@ FLAGS = (
     "--no-first-run", "--hide-scrollbars",
 )
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+NETWORK_LINK = (  # the momentum_vs_adam_digits preset's link (networks/presets.py)
+    "v=1&surface=network&model=mlp&data=digits&plane=pca&steps=500&batch=64"
+    "&run=momentum(lr=0.1)&run=adam(lr=0.001)"
+)
 
 READY = """
+if (document.querySelector('.network-active')) {  // a network link: its plane drawn
+  const plane = document.querySelector('#network-graph-plane .js-plotly-plot');
+  return !!(plane && plane.data && plane.data.some(t => t.type === 'contour'));
+}
 const o = window.optiscape;
 if (!(o && o.state && o.state.data && !o.state.busy)) return false;
 const gd = document.querySelector('#graph-contour .js-plotly-plot');
@@ -113,6 +121,20 @@ SHOTS = (
         "four-way-1280-protanopia", "/?preset=adaptive_four_way", (1280, 900),
         vision="protanopia",
         about="The same page as a protanope sees it (no red cones).",
+    ),
+    Shot(
+        "network-plane-1280", f"/?{NETWORK_LINK}", (1280, 900),
+        about="A real network (the momentum_vs_adam_digits preset): momentum and Adam on the "
+        "digits MLP, their paths on the PCA plane of weight space, the preset's claim, the "
+        "honest captions and the summary table.",
+    ),
+    Shot(
+        "network-360", f"/?{NETWORK_LINK}", (360, 800), full=True,
+        about="The same network view on a 360 px phone, the whole page.",
+    ),
+    Shot(
+        "network-classroom-1920", f"/?{NETWORK_LINK}&classroom=1", (1920, 1080),
+        about="The network view in classroom mode on a 1920×1080 projector.",
     ),
 )
 
