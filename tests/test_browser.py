@@ -338,7 +338,8 @@ def test_a_link_opens_on_its_step(dash_duo):
 def test_internals_arrows_only_for_gradients_above_noise(dash_duo):
     """At the default page's last step momentum's gradient is ~1e-32 (numerical noise): no
     −g arrow for it; SGD's and Adam's are real and get one each, at their own points."""
-    _open(dash_duo, "/?view=internals", count=3)
+    _set_size(dash_duo, *DEFAULT_SIZE)  # the internals view alone: no contour is sent
+    dash_duo.driver.get(dash_duo.server_url + "/?view=internals")
     _until(lambda: _js(dash_duo, "return !!window.optiscape.state.internals"))
     _until(lambda: _ready(dash_duo))
     expected, drawn = _js(
