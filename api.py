@@ -20,7 +20,7 @@ import numpy as np
 
 from computation import compute
 from engine import ConfigError, Trajectory, effective_batch_size
-from engine.config import formula_text, surface_of
+from engine.config import formula_text, run_settings, surface_of
 from mapping import BEYOND, MAP_VIEWS, QUANTILES, FanData, MapData, block_bytes, cached_map
 from urlstate import VERSION, AppState, parse_query_strict
 from urlstate.maps import resolved_axes
@@ -66,20 +66,6 @@ def surface_json(sim) -> dict:
     """The surface as the answers name it: its name and parameters, and a formula's text."""
     text = formula_text(sim)
     return {"name": sim.surface, "params": dict(sim.surface_params), **({"f": text} if text else {})}
-
-
-def run_settings(run) -> dict:
-    """A validated run's rule and settings as the APIs write them (optimizer, params,
-    schedule, clipping)."""
-    return {
-        "optimizer": run.optimizer,
-        "params": dict(run.hyper),
-        "schedule": {
-            "name": run.schedule, "params": dict(run.schedule_params), "warmup": run.warmup,
-        },
-        "clip_norm": run.clip_norm,
-        "clip_value": run.clip_value,
-    }
 
 
 def to_json(state: AppState, trajectories: list[Trajectory]) -> dict:

@@ -187,6 +187,14 @@ class SingleFlight:
             return future.result()
         return self._compute(key, future, compute)
 
+    def status(self, key: Hashable) -> str | None:
+        """"done" when `key` is computed, "running" while it is being computed, else None
+        (without waiting)."""
+        with self._lock:
+            if key in self._done:
+                return "done"
+            return "running" if key in self._running else None
+
     def peek(self, key: Hashable) -> object | None:
         """The result for `key` if it is computed (waiting for it if it is being computed),
         else None, without computing it."""

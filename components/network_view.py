@@ -10,7 +10,7 @@ page. Flow:
     `network-ready` + the page's classroom class ──(draw)──▶ figures, caption, summary table
 
 The callbacks only adapt: links are read and written by `networks.link`, the document comes
-from `networks.api.cached_network`, the figures, captions and rows from `figures.networks`.
+from `networks.document.cached_network`, the figures, captions and rows from `figures.networks`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from engine import ConfigError
 from engine.config import FULL_BATCH
 from figures.networks import caption_lines, network_figures, summary_rows
 from figures.summary import format_number
-from networks.api import cached_network
-from networks.link import SURFACE, NetworkLink, link_query, read_link
+from networks.document import cached_network
+from networks.link import SURFACE, NetworkLink, computation_key, link_query, read_link
 from networks.planes import MAX_RESOLUTION, MIN_RESOLUTION, PLANES
 from networks.presets import NETWORK_PRESETS, PRESETS_BY_NAME
 from urlstate.codec import quoted, run_text
@@ -173,6 +173,16 @@ def with_classroom(query: str, classroom: bool) -> str:
     """`query` with `classroom=1` when the page is in classroom mode (and not otherwise)."""
     pairs = [p for p in query.split("&") if p and not p.startswith("classroom=")]
     return "&".join([*pairs, *(["classroom=1"] if classroom else [])])
+
+
+def preset_shown(preset: object, link: NetworkLink | None) -> object:
+    """What the preset menu keeps showing once `link` is open: the chosen preset while the
+    link computes what the preset's does (presentation keys aside), else nothing (None)."""
+    if preset is None or preset not in PRESETS_BY_NAME:
+        return no_update
+    if link is not None and computation_key(link) == computation_key(read_link(PRESETS_BY_NAME[preset].query)):
+        return no_update
+    return None
 
 
 def is_classroom(shell_class: object) -> bool:
@@ -361,17 +371,20 @@ def problem(message: str) -> dmc.Alert:
         query=Output(QUERY, "data"),
         error=Output(ERROR, "children"),
         shell=Output(ids.SHELL, "className", allow_duplicate=True),
+        preset=Output(PRESET, "value"),
         **{f"field_{name}": Output(field_id(name), "checked" if name == "test" else "value")
            for name in FIELDS},
         errors=_field_error_ids(),
     ),
     inputs=dict(search=Input(ids.URL, "search")),
-    state=dict(shell=State(ids.SHELL, "className"), shown=State(QUERY, "data")),
+    state=dict(shell=State(ids.SHELL, "className"), shown=State(QUERY, "data"),
+               preset=State(PRESET, "value")),
     prevent_initial_call="initial_duplicate",
 )
-def show_link(search, shell, shown):
+def show_link(search, shell, shown, preset=None):
     """A network link opened: the view active, the form from the link, its canonical query
-    stored (the browser streams it); an invalid link says why and keeps the defaults."""
+    stored (the browser streams it); an invalid link says why and keeps the defaults. The
+    preset menu is cleared once the link no longer computes the chosen preset's."""
     query = network_query(search)
     cleared = [None] * len(_field_error_ids())
     unchanged = {f"field_{name}": no_update for name in FIELDS}
@@ -379,13 +392,13 @@ def show_link(search, shell, shown):
         if shown is None:
             raise PreventUpdate
         return dict(view="network-view", query=None, error=None, shell=no_update,
-                    errors=cleared, **unchanged)
+                    preset=preset_shown(preset, None), errors=cleared, **unchanged)
     try:
         link = read_link(query)
     except ConfigError as error:
         values = {f"field_{n}": v for n, v in DEFAULT_FORM.items()}
         return dict(view="network-view network-active", query=None, error=problem(error_text(error)),
-                    shell=no_update, errors=cleared, **values)
+                    shell=no_update, preset=preset_shown(preset, None), errors=cleared, **values)
     canonical = link_query(link)
     classroom = dict(link.presentation).get("classroom", "").strip().lower() in ("1", "true")
     classes = [c for c in str(shell or "shell").split() if c != "classroom"]
@@ -393,7 +406,7 @@ def show_link(search, shell, shown):
     return dict(
         view="network-view network-active", query=canonical, error=None,
         shell=" ".join([*classes, *(["classroom"] if classroom else [])]),
-        errors=cleared, **values,
+        preset=preset_shown(preset, link), errors=cleared, **values,
     )
 
 

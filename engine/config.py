@@ -281,3 +281,17 @@ def validate(sim: Simulation) -> Simulation:
         noise=noise,
         formula=formula,
     )
+
+
+def run_settings(run) -> dict:
+    """A validated run's rule and settings as the APIs write them (optimizer, params,
+    schedule, clipping)."""
+    return {
+        "optimizer": run.optimizer,
+        "params": dict(run.hyper),
+        "schedule": {
+            "name": run.schedule, "params": dict(run.schedule_params), "warmup": run.warmup,
+        },
+        "clip_norm": run.clip_norm,
+        "clip_value": run.clip_value,
+    }

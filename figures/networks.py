@@ -1,5 +1,5 @@
 """The real networks' figures (plain dicts, as figures/views.py), drawn from the document
-`/api/network` answers (`networks.api.network_json`): no JAX, no Dash, nothing computed
+`/api/network` answers (`networks.document.network_json`): no JAX, no Dash, nothing computed
 but arithmetic on the document's numbers.
 
 - "plane": the training loss on the plane (log colour scale where it spans decades), every
@@ -46,7 +46,8 @@ MAX_FRAMES = 60  # animation frames, evenly spread over the recorded steps
 FRAME_MS = 80  # one frame's duration while playing
 LOG_SPAN = 30.0  # a loss grid whose max/min exceeds this gets a log colour scale
 PANEL_COLUMNS = 4
-HEIGHT_NOTE = "Height: the plane's training loss at each projected point, not the run's own loss"
+HEIGHT_NOTE = "Height: the plane's training loss at each projected point,<br>not the run's own loss"
+PLAYER_GAP, PLAYER_GAP_CLASSROOM = 55, 80  # px from the plot's bottom to the player (under the x title)
 
 
 # ------------------------------------------------------------------------------ numbers
@@ -431,15 +432,18 @@ def plane_figure(document: dict, classroom: bool = False) -> Figure:
     xaxis, yaxis = _plane_axes(document, classroom)
     font = dict(size=s.font, color=INK)
     animate = dict(mode="immediate", frame=dict(duration=0, redraw=False), transition=dict(duration=0))
+    # Below the x-axis title: the buttons at the left, the slider to their right with its
+    # "step N" at its right end (assets/networks.js moves them to what the browser drew).
+    below = PLAYER_GAP_CLASSROOM if classroom else PLAYER_GAP
     layout = base_layout(
         classroom,
         xaxis=xaxis,
         yaxis=yaxis,
-        margin=dict(l=70 if classroom else 60, r=20, t=40, b=150 if classroom else 120),
+        margin=dict(l=70 if classroom else 60, r=20, t=40, b=below + (90 if classroom else 70)),
         updatemenus=[
             dict(
                 type="buttons", direction="left", showactive=False, x=0, y=0, xanchor="left",
-                yanchor="top", pad=dict(t=60 if classroom else 50, r=10), font=font,
+                yanchor="top", pad=dict(t=below + (26 if classroom else 20), r=10), font=font,
                 buttons=[
                     dict(label="▶ Play", method="animate", args=[
                         None,
@@ -448,13 +452,14 @@ def plane_figure(document: dict, classroom: bool = False) -> Figure:
                     ]),
                     dict(label="❚❚ Pause", method="animate", args=[[None], animate]),
                 ],
+                name="player",
             )
         ],
         sliders=[
             dict(
-                active=len(frames) - 1, x=0.18, len=0.82, y=0, yanchor="top",
-                pad=dict(t=50 if classroom else 40), font=font,
-                currentvalue=dict(prefix="step ", font=font),
+                active=len(frames) - 1, x=0.3, len=0.7, y=0, yanchor="top",
+                pad=dict(t=below, l=0, r=0), font=font,
+                currentvalue=dict(prefix="step ", font=font, xanchor="right"),
                 steps=[
                     dict(label=frame["name"], method="animate", args=[[frame["name"]], animate])
                     for frame in frames
@@ -495,7 +500,7 @@ def surface3d_figure(document: dict, classroom: bool = False) -> Figure:
                 meta={"role": "path", "run": i},
             )
         )
-    zaxis = dict(**axis_style("plane's training loss", classroom))
+    zaxis = dict(**axis_style("plane's training loss", classroom), nticks=5)
     if is_log:
         zaxis["type"] = "log"
     layout = base_layout(
@@ -504,10 +509,11 @@ def surface3d_figure(document: dict, classroom: bool = False) -> Figure:
             xaxis=axis_style(xt, classroom), yaxis=axis_style(yt, classroom), zaxis=zaxis,
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
         ),
-        margin=dict(l=0, r=0, t=60 if classroom else 50, b=0),
-        annotations=[
-            dict(text=HEIGHT_NOTE, xref="paper", yref="paper", x=0, y=1.0, xanchor="left",
-                 yanchor="bottom", showarrow=False, font=dict(size=s.font, color=MUTED))
+        margin=dict(l=0, r=0, t=40 if classroom else 30, b=3 * s.font + 6),
+        annotations=[  # under the scene: the legend holds the top
+            dict(text=HEIGHT_NOTE, xref="paper", yref="paper", x=0, y=0, xanchor="left",
+                 yanchor="top", align="left", showarrow=False, font=dict(size=s.font, color=MUTED),
+                 name="height-note")
         ],
     )
     return {"data": data, "layout": layout}
@@ -538,10 +544,14 @@ def loss_figure(document: dict, classroom: bool = False) -> Figure:
     """Training (solid) and test (dashed) loss against the step, log axis."""
     data = _curves(document, classroom, (("train_loss", "solid", "train loss"),
                                          ("test_loss", "dash", "test loss")))
+    values = [v for trace in data for v in trace["y"] if v is not None]
+    yaxis = dict(**axis_style("loss (cross-entropy, whole set)", classroom), type="log")
+    if values and max(values) / min(values) >= 10:  # labels at whole decades (no 2, 5, 2, 5 …)
+        yaxis.update(dtick=1, minor=dict(ticks="outside", ticklen=3, dtick="D1"))
     layout = base_layout(
         classroom,
         xaxis=dict(**axis_style("step", classroom), rangemode="tozero"),
-        yaxis=dict(**axis_style("loss (cross-entropy, whole set)", classroom), type="log"),
+        yaxis=yaxis,
     )
     return {"data": data, "layout": layout}
 
@@ -586,7 +596,10 @@ def panels_figure(document: dict, classroom: bool = False) -> Figure:
     xt, yt = axis_titles(document)
     plane = document["plane"]
     data, annotations = [], []
-    layout = base_layout(classroom, showlegend=False, margin=dict(l=50, r=20, t=50, b=40))
+    layout = base_layout(
+        classroom, showlegend=False,
+        margin=dict(l=90, r=20, t=50, b=90) if classroom else dict(l=64, r=20, t=40, b=64),
+    )
     layout["coloraxis"] = dict(
         colorscale=SURFACE_COLORSCALE, cmin=low, cmax=high,
         colorbar=_colorbar("training loss" + (" (log scale)" if is_log else ""), classroom, ticks),
@@ -601,13 +614,13 @@ def panels_figure(document: dict, classroom: bool = False) -> Figure:
         data.extend(_ends(run, i, label, color, classroom, **axes))
         layout[f"xaxis{suffix}"] = dict(
             domain=xd, range=[plane["x"][0], plane["x"][-1]], showgrid=False, zeroline=False,
-            tickfont=dict(size=s.tick, color=INK), anchor=f"y{suffix}",
-            title=dict(text=xt if i == 0 else "", font=dict(size=s.title, color=INK)),
+            tickfont=dict(size=s.tick, color=INK), anchor=f"y{suffix}", automargin=True,
+            title=dict(text=xt if i == 0 else "", font=dict(size=s.title, color=INK), standoff=8),
         )
         layout[f"yaxis{suffix}"] = dict(
             domain=yd, range=[plane["y"][0], plane["y"][-1]], showgrid=False, zeroline=False,
-            tickfont=dict(size=s.tick, color=INK), anchor=f"x{suffix}",
-            title=dict(text=yt if i == 0 else "", font=dict(size=s.title, color=INK)),
+            tickfont=dict(size=s.tick, color=INK), anchor=f"x{suffix}", automargin=True,
+            title=dict(text=yt if i == 0 else "", font=dict(size=s.title, color=INK), standoff=8),
         )
         annotations.append(
             dict(text=label, x=sum(xd) / 2, y=yd[1], xref="paper", yref="paper", xanchor="center",

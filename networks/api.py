@@ -1,40 +1,25 @@
-"""The networks' JSON and CSV API: a network link's training and landscape (docs/api.md).
+"""The networks' JSON and CSV API (docs/api.md).
 
     GET /api/network?<a network link's query>[&format=csv]
 
 The query is read strictly by `networks.link.read_link` (an invalid one is a 400 naming the
-field, as `/api/trajectories` answers); the numbers come from `networks.train`,
-`networks.landscape` and `networks.sharpness`. Each answer is computed once per process for
-the same canonical query (`mapping.SingleFlight`: concurrent requests wait for the one
-computation, `/api/network/stream` shares the same cache) and kept as plain numbers, not the
-trained weights. A link that is a network preset's (the same computation) also gets the
-preset's title, caption and the verdict of its claim on these runs (`preset`). Nothing non-finite leaves:
-training records stop before a divergence, grids hold no NaN or Inf, and the JSON is written
-with `allow_nan=False`.
+field, as `/api/trajectories` answers); the answer is the link's document
+(`networks.document.cached_network`: computed once per process), written with
+`allow_nan=False`.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import io
-from collections.abc import Callable
 
 import flask
-import numpy as np
 
-from api import _error, _format, _response, run_settings
+from api import _error, _format, _response
 from engine import ConfigError
-from mapping import SingleFlight
-from networks.config import batch_of
-from networks.link import NetworkLink, computation_key, read_link
-from networks.planes import Grid, Landscape, landscape, plane_values
-from networks.presets import NETWORK_PRESETS
-from networks.sharpness import sharpness
-from networks.training import TrainingResult, train
-from urlstate.model import VERSION
+from networks.document import cached_network
+from networks.link import read_link
 
-CACHE_SIZE = 16  # answers kept per process (each a few hundred KB of numbers at most)
 CSV_COLUMNS = (
     "run",
     "optimizer",
@@ -47,155 +32,6 @@ CSV_COLUMNS = (
     "test_loss",
     "test_accuracy",
 )
-
-# What a computation reports: (stage, fraction of that stage done), stage one of STAGES.
-Progress = Callable[[str, float], None]
-STAGES = ("training", "plane", "sharpness")
-
-
-class _Flights(SingleFlight):
-    """The single-flight cache, able to say without waiting whether a key is computed."""
-
-    def status(self, key) -> str | None:
-        """"done" when `key` is computed, "running" while it is being computed, else None."""
-        with self._lock:
-            if key in self._done:
-                return "done"
-            return "running" if key in self._running else None
-
-
-_CACHE = _Flights(CACHE_SIZE)
-
-
-def _floats(values) -> list[float]:
-    return [float(v) for v in np.asarray(values, np.float64).ravel()]
-
-
-def _rows(values: np.ndarray) -> list[list[float]]:
-    return np.asarray(values, np.float64).tolist()
-
-
-def _grid(grid: Grid) -> dict:
-    return {
-        "loss": _rows(grid.loss),
-        "accuracy": _rows(grid.accuracy),
-        "non_finite": grid.non_finite,
-    }
-
-
-def _finals_on_plane(result: TrainingResult, view: Landscape) -> np.ndarray:
-    """The training loss at each run's final point projected on the plane."""
-    coords = np.array([[path.x[-1], path.y[-1]] for path in view.paths])
-    data = result.dataset
-    loss, _ = plane_values(
-        view.plane, result.model, data.x_train, data.y_train, coords, result.training.dtype
-    )
-    return loss
-
-
-@functools.cache
-def _preset_keys() -> dict[str, object]:
-    """Each network preset by the computation key of its link."""
-    return {computation_key(read_link(preset.query)): preset for preset in NETWORK_PRESETS}
-
-
-def preset_of(link: NetworkLink):
-    """The network preset whose computation `link` is, else None."""
-    return _preset_keys().get(computation_key(link))
-
-
-def preset_json(link: NetworkLink, result: TrainingResult, view: Landscape) -> dict | None:
-    """The preset `link` computes (name, title, two-line caption) with its claim's verdict
-    on these runs, else None."""
-    preset = preset_of(link)
-    if preset is None:
-        return None
-    try:
-        holds, sentence = preset.claim.check(result, view)
-    except (IndexError, KeyError, ValueError) as error:  # not checkable on these runs
-        holds, sentence = None, f"not checkable: {error}"
-    return {
-        "name": preset.name,
-        "title": preset.title,
-        "caption": list(preset.caption),
-        "verdict": {"holds": None if holds is None else bool(holds), "sentence": sentence},
-    }
-
-
-def network_json(
-    link: NetworkLink,
-    result: TrainingResult,
-    view: Landscape,
-    sharp: list[float | None],
-    preset: dict | None = None,
-) -> dict:
-    """The API's JSON document for a link, its training result, landscape, sharpness and
-    (for a preset's link) the preset with its verdict."""
-    training, plane = link.training, view.plane
-    examples = len(result.dataset.x_train)
-    under = _finals_on_plane(result, view)
-    runs = []
-    for index, (run, record, path) in enumerate(zip(training.runs, result.runs, view.paths)):
-        final = {
-            "step": int(record.eval_steps[-1]),
-            "train_loss": float(record.train_loss[-1]),
-            "train_accuracy": float(record.train_accuracy[-1]),
-            "test_loss": float(record.test_loss[-1]),
-            "test_accuracy": float(record.test_accuracy[-1]),
-            "plane_loss": float(under[index]) if np.isfinite(under[index]) else None,
-            "distance": float(path.distance[-1]),
-        }
-        runs.append(
-            {
-                **run_settings(run),
-                "batch_size": batch_of(run, training, examples),
-                "steps": [int(s) for s in record.steps],
-                "x": _floats(path.x),
-                "y": _floats(path.y),
-                "distance": _floats(path.distance),
-                "eval_steps": [int(s) for s in record.eval_steps],
-                "train_loss": _floats(record.train_loss),
-                "train_accuracy": _floats(record.train_accuracy),
-                "test_loss": _floats(record.test_loss),
-                "test_accuracy": _floats(record.test_accuracy),
-                "batch_loss": _floats(record.batch_loss),
-                "final": final,
-                "sharpness": sharp[index],
-                "diverged_at": record.diverged_at,
-            }
-        )
-    explained = plane.explained_variance
-    plane_json = {
-        "kind": plane.kind,
-        "x": _floats(view.train.x),
-        "y": _floats(view.train.y),
-        **_grid(view.train),
-        "explained_variance": None if explained is None else _floats(explained),
-        "test": None if view.test is None else _grid(view.test),
-    }
-    if plane.kind == "endpoints":
-        plane_json["runs"] = list(link.plane_runs)
-    if plane.kind == "random":
-        plane_json["seed"] = link.plane_seed
-    return {
-        "v": VERSION,
-        "query": computation_key(link),
-        "model": {"name": training.model, "parameters": result.model.size},
-        "data": {
-            "name": training.data,
-            "train": examples,
-            "test": len(result.dataset.x_test),
-        },
-        "steps": training.steps,
-        "batch_size": training.batch_size,
-        "seed": training.seed,
-        "dtype": training.dtype,
-        "record_every": training.record_every,
-        "eval_every": training.eval_every,
-        "plane": plane_json,
-        "runs": runs,
-        "preset": preset,
-    }
 
 
 def network_csv(document: dict) -> str:
@@ -223,54 +59,6 @@ def network_csv(document: dict) -> str:
     return out.getvalue()
 
 
-def compute_network(link: NetworkLink, progress: Progress | None = None) -> dict:
-    """Train, lay out the plane and measure the sharpness: the link's JSON document.
-
-    `progress`, if given, is called as `progress(stage, fraction)` (stage one of STAGES,
-    fraction of that stage done); an exception raised by it abandons the computation.
-    """
-
-    def stage(name: str):
-        if progress is None:
-            return None
-        return lambda fraction: progress(name, float(fraction))
-
-    result = train(link.training, progress=stage("training"))
-    view = landscape(
-        result,
-        link.plane,
-        link.resolution,
-        test=link.test,
-        seed=link.plane_seed,
-        plane_runs=link.plane_runs,
-        progress=stage("plane"),
-    )
-    if progress is not None:
-        progress("sharpness", 0.0)
-    sharp = sharpness(result)
-    preset = preset_json(link, result, view)
-    if progress is not None:
-        progress("sharpness", 1.0)
-    return network_json(link, result, view, sharp, preset)
-
-
-def cached_network(link: NetworkLink, progress: Progress | None = None) -> dict:
-    """`compute_network`, once per process for the same computation (`computed` counts).
-    `progress` hears the computation only if this call is the one that runs it."""
-    return _CACHE.get(computation_key(link), lambda: compute_network(link, progress))
-
-
-def cache_status(link: NetworkLink) -> str | None:
-    """"done" when the link's document is cached, "running" while another caller computes
-    it, else None (without waiting or computing)."""
-    return _CACHE.status(computation_key(link))
-
-
-def computed() -> int:
-    """How many network answers this process has computed (for tests and benchmarks)."""
-    return _CACHE.computed
-
-
 def register_network_api(server: flask.Flask) -> None:
     """Add `GET /api/network` to `server`."""
 
@@ -289,17 +77,4 @@ def register_network_api(server: flask.Flask) -> None:
     server.add_url_rule("/api/network", "api_network", network, methods=["GET"])
 
 
-__all__ = [
-    "CSV_COLUMNS",
-    "STAGES",
-    "Progress",
-    "cache_status",
-    "cached_network",
-    "compute_network",
-    "computed",
-    "network_csv",
-    "network_json",
-    "preset_json",
-    "preset_of",
-    "register_network_api",
-]
+__all__ = ["CSV_COLUMNS", "network_csv", "register_network_api"]

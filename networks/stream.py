@@ -10,7 +10,7 @@ as it is produced:
     ...                                   (then stage "plane", then "sharpness")
     {"done": {"query": "<the link's computation key>"}}
 
-The computation goes through `networks.api.cached_network`'s single-flight cache, so once
+The computation goes through `networks.document.cached_network`'s single-flight cache, so once
 `done` arrives `/api/network` with the same query answers at once. A link already computed
 gets the `done` line alone; a link another request is computing gets one `waiting` line,
 then `done` when that computation ends. A failed computation ends with an `{"error":
@@ -34,7 +34,7 @@ import flask
 
 from api import _error
 from engine import ConfigError
-from networks import api as network_api
+from networks import document
 from networks.link import NetworkLink, computation_key, read_link
 
 MIMETYPE = "application/x-ndjson"
@@ -109,7 +109,7 @@ def _work(link: NetworkLink, out: queue.Queue, stop: threading.Event) -> None:
 
     while True:
         try:
-            network_api.cached_network(link, report)
+            document.cached_network(link, report)
         except Abandoned:
             if not stop.is_set():  # the request computing it for us went away: compute it
                 continue
@@ -127,7 +127,7 @@ def _work(link: NetworkLink, out: queue.Queue, stop: threading.Event) -> None:
 
 def stream_lines(link: NetworkLink, heartbeat: float = HEARTBEAT) -> Iterator[str]:
     """The stream's lines for a valid link (see the module's docstring)."""
-    status = network_api.cache_status(link)
+    status = document.cache_status(link)
     if status == "done":
         yield done_line(link)
         return

@@ -3,7 +3,7 @@ draws the plane from the server's cached document, fits a phone and a projector,
 stream a new training replaces, and names an invalid field without a failed callback.
 
 One server and one browser for the module (conftest.py); the server runs in this process, so
-the test reads the same cache (`networks.api.cached_network`) and counters it does.
+the test reads the same cache (`networks.document.cached_network`) and counters it does.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def _no_overflow(duo) -> bool:
 
 
 def test_a_network_link_streams_its_progress_then_draws_the_cached_document(duo):
-    from networks.api import cached_network
+    from networks.document import cached_network
     from networks.link import link_query, read_link
 
     _open(duo, QUERY)

@@ -25,7 +25,7 @@ from figures.networks import (
     summary_rows,
 )
 from figures.theme import PALETTE
-from networks import api as network_api
+from networks import document as network_document
 from networks.link import read_link
 
 QUICK = (
@@ -36,12 +36,12 @@ QUICK = (
 
 @pytest.fixture(scope="module", params=["pca", "random", "endpoints"])
 def document(request):
-    return network_api.cached_network(read_link(f"{QUICK}&plane={request.param}"))
+    return network_document.cached_network(read_link(f"{QUICK}&plane={request.param}"))
 
 
 @pytest.fixture(scope="module")
 def pca():
-    return network_api.cached_network(read_link(f"{QUICK}&plane=pca"))
+    return network_document.cached_network(read_link(f"{QUICK}&plane=pca"))
 
 
 def _by_role(figure, role):

@@ -18,6 +18,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from networks import api as network_api
+from networks import document as network_document
 from networks import stream as network_stream
 from networks.link import computation_key, read_link
 
@@ -54,7 +55,7 @@ def _lines(response) -> list[dict]:
 def test_progress_then_done_then_cached(client):
     query = f"{QUICK}&seed=11"
     link = read_link(query)
-    before = network_api.computed()
+    before = network_document.computed()
     response = client.get(f"/api/network/stream?{query}")
     assert response.status_code == 200
     assert response.mimetype == "application/x-ndjson"
@@ -73,17 +74,17 @@ def test_progress_then_done_then_cached(client):
     assert all(0.0 <= d <= 1.0 for d in done)
     assert progress[0]["text"] == "Training 2 runs: step 0 of 300"
     assert any(p["text"] == "Training 2 runs: step 300 of 300" for p in progress)
-    assert network_api.computed() == before + 1
+    assert network_document.computed() == before + 1
     # the document is in /api/network's cache: answered without computing again
-    assert network_api.cache_status(link) == "done"
+    assert network_document.cache_status(link) == "done"
     answer = client.get(f"/api/network?{query}")
     assert answer.status_code == 200
     assert _strict(answer.get_data(as_text=True))["query"] == computation_key(link)
-    assert network_api.computed() == before + 1
+    assert network_document.computed() == before + 1
     # a second stream of the same computation (spelled differently) is just `done`
     again = client.get(f"/api/network/stream?{query}&view=plane&classroom=1")
     assert _lines(again) == [{"done": {"query": computation_key(link)}}]
-    assert network_api.computed() == before + 1
+    assert network_document.computed() == before + 1
 
 
 @pytest.mark.parametrize(
@@ -106,17 +107,17 @@ def test_invalid_link_is_a_400_naming_the_field(client, query, field):
 def test_a_second_request_waits_for_the_running_computation(client):
     query = f"{QUICK}&seed=12"
     link = read_link(query)
-    before = network_api.computed()
+    before = network_document.computed()
     started, release = threading.Event(), threading.Event()
 
     def slow(stage, fraction):  # holds the computation until the second stream is waiting
         started.set()
         release.wait(30)
 
-    owner = threading.Thread(target=network_api.cached_network, args=(link, slow))
+    owner = threading.Thread(target=network_document.cached_network, args=(link, slow))
     owner.start()
     assert started.wait(60)
-    assert network_api.cache_status(link) == "running"
+    assert network_document.cache_status(link) == "running"
     response = client.get(f"/api/network/stream?{query}", buffered=False)
     lines = iter(response.response)
     first = _strict(next(lines))
@@ -125,7 +126,7 @@ def test_a_second_request_waits_for_the_running_computation(client):
     rest = [_strict(line) for line in lines]
     owner.join(60)
     assert rest == [{"done": {"query": computation_key(link)}}]
-    assert network_api.computed() == before + 1
+    assert network_document.computed() == before + 1
 
 
 def test_an_error_during_the_computation_is_the_last_line(client, monkeypatch):
@@ -135,12 +136,12 @@ def test_an_error_during_the_computation_is_the_last_line(client, monkeypatch):
         progress("training", 0.5)
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(network_api, "compute_network", broken)
+    monkeypatch.setattr(network_document, "compute_network", broken)
     lines = _lines(client.get(f"/api/network/stream?{query}"))
     assert lines[-1]["error"]["field"] == "result"
     assert "RuntimeError" in lines[-1]["error"]["message"]
     assert [line["progress"]["done"] for line in lines[:-1]] == [0.0, 0.275]
-    assert network_api.cache_status(read_link(query)) is None
+    assert network_document.cache_status(read_link(query)) is None
 
 
 def test_closing_the_connection_abandons_the_computation(server):
@@ -167,7 +168,7 @@ def test_closing_the_connection_abandons_the_computation(server):
         while network_stream.abandoned() == before and time.monotonic() < deadline:
             time.sleep(0.05)
         assert network_stream.abandoned() == before + 1
-        assert network_api.cache_status(link) is None
+        assert network_document.cache_status(link) is None
     finally:
         http_server.shutdown()
 
@@ -187,8 +188,8 @@ def test_a_presets_link_gets_its_verdict(client):
 
     preset = PRESETS_BY_NAME["momentum_vs_adam_digits"]
     link = read_link(preset.query + "&view=plane")  # the same computation
-    assert network_api.preset_of(link) is preset
-    assert network_api.preset_of(read_link(preset.query + "&seed=1")) is None
+    assert network_document.preset_of(link) is preset
+    assert network_document.preset_of(read_link(preset.query + "&seed=1")) is None
 
     def result(losses):
         return SimpleNamespace(
@@ -196,14 +197,14 @@ def test_a_presets_link_gets_its_verdict(client):
             runs=[SimpleNamespace(train_loss=[1.0, loss], diverged_at=None) for loss in losses],
         )
 
-    held = network_api.preset_json(link, result([0.02, 0.25]), None)
+    held = network_document.preset_json(link, result([0.02, 0.25]), None)
     assert held["name"] == preset.name and held["title"] == preset.title
     assert held["caption"] == list(preset.caption)
     assert held["verdict"]["holds"] is True and "12.5×" in held["verdict"]["sentence"]
-    failed = network_api.preset_json(link, result([0.2, 0.25]), None)
+    failed = network_document.preset_json(link, result([0.2, 0.25]), None)
     assert failed["verdict"]["holds"] is False
-    assert network_api.preset_json(read_link(QUICK), result([0.2, 0.25]), None) is None
+    assert network_document.preset_json(read_link(QUICK), result([0.2, 0.25]), None) is None
     # a link that is no preset's: `preset` is null in the document
     lines = _lines(client.get(f"/api/network/stream?{QUICK}&seed=11"))
-    document = network_api.cached_network(read_link(f"{QUICK}&seed=11"))
+    document = network_document.cached_network(read_link(f"{QUICK}&seed=11"))
     assert lines[-1]["done"] and document["preset"] is None
