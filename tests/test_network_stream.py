@@ -9,12 +9,12 @@ uses its own seed so that no test finds another's answer cached.
 from __future__ import annotations
 
 import http.client
-import json
 import threading
 import time
 
 import flask
 import pytest
+from test_network_api import _strict  # JSON with no NaN or Infinity
 from werkzeug.serving import make_server
 
 from networks import api as network_api
@@ -26,13 +26,6 @@ QUICK = (
     "v=1&surface=network&model=mlp&data=moons&steps=300&batch=32"
     "&run=momentum(lr=0.1)&run=adam(lr=0.01)&resolution=5"
 )
-
-
-def _strict(text: str):
-    def refuse(constant):
-        raise AssertionError(f"non-finite number {constant} in the stream")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.fixture(scope="module")
