@@ -31,7 +31,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from engine.config import ConfigError, Simulation, surface_of
 from engine.trajectories import (
@@ -343,7 +342,7 @@ def _fast_kernel(structure: MapStructure, shared, cells: Cells):
     last = total.astype(jnp.int32)
     carry = (state0, jnp.full(n, jnp.inf), jnp.full(n, jnp.inf), jnp.zeros(n))
     carry = jax.lax.fori_loop(0, last, lambda t, c: summarise(t, *c)[:4], carry)
-    state, best, reached, check, value = summarise(last, *carry)  # the last position
+    _, best, reached, check, value = summarise(last, *carry)  # the last position
     xy = carry[0][0]
     reached = jnp.where(jnp.isfinite(reached), reached, -1).astype(jnp.int32)
     # A position once NaN stays NaN (NaN + anything): the last one tells for them all.
