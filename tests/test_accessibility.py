@@ -620,7 +620,7 @@ def test_playback_keys_never_fire_while_typing_and_menus_let_the_focus_go(dash_d
 def test_every_figure_is_named_and_described_from_the_data(dash_duo):
     _open(dash_duo, "/?preset=canyon_race")
     frames = _js(dash_duo, """
-        return [...document.querySelectorAll('.figure-frame')].map((f) => ({
+        return [...document.querySelectorAll('#main .figure-frame')].map((f) => ({
           id: f.id, role: f.getAttribute('role'), name: f.getAttribute('aria-label'),
           described: (f.getAttribute('aria-describedby') || '').split(' ').filter(Boolean)
             .map((id) => (document.getElementById(id) || {}).textContent || '') }));""")
