@@ -180,3 +180,90 @@ def test_axe_finds_nothing_serious_in_the_network_view(duo):
     )
     serious = [v for v in found if v["impact"] in ("serious", "critical")]
     assert not serious, serious
+
+
+# The plane's parts drawn, as boxes (left, top, right, bottom) in CSS pixels.
+PLANE_BOXES = PLANE + """
+const r = (el) => { if (!el) return null; const b = el.getBoundingClientRect();
+  return b.width > 0 ? [b.left, b.top, b.right, b.bottom] : null; };
+const q = (s) => [...gd.querySelectorAll(s)].find((e) => e.getBoundingClientRect().width > 0);
+return {buttons: r(q('.updatemenu-container')), rail: r(q('.slider-container .slider-rail-rect')),
+  ticks: r(q('.slider-container .slider-labels')) || r(q('.slider-container')),
+  value: r([...gd.querySelectorAll('.slider-container text')].find((e) => e.textContent.startsWith('step '))),
+  xtitle: r(q('.g-xtitle')), colorbar: r(q('.colorbar .cbfill')), width: gd._fullLayout.xaxis._length, height: gd._fullLayout.yaxis._length,
+  graph: r(gd), modebar: r(q('.modebar-container .modebar'))};
+"""
+
+
+def _apart(a, b) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def _settled(duo, timeout: float = 10) -> dict:
+    """The plane's boxes once two looks 0.5 s apart agree (assets/networks.js has fitted it)."""
+    import time
+
+    last, end = None, time.time() + timeout
+    while time.time() < end:
+        boxes = _js(duo, PLANE_BOXES)
+        if boxes == last:
+            return boxes
+        last = boxes
+        time.sleep(0.5)
+    return last
+
+
+@pytest.mark.parametrize("width,height,extra", [(360, 800, ""), (1280, 900, ""), (1920, 1080, "&classroom=1")])
+def test_the_player_the_slider_and_the_x_title_do_not_overlap(duo, width, height, extra):
+    _open(duo, QUERY + extra, (width, height))
+    _wait_drawn(duo)
+    boxes = _settled(duo)
+    parts = {k: boxes[k] for k in ("buttons", "rail", "value", "xtitle")}
+    assert all(parts.values()), boxes
+    for a in parts:
+        for b in parts:
+            if a < b:
+                assert _apart(parts[a], parts[b]), (a, b, boxes)
+    # the buttons, the slider and its value below the x-axis title, all inside the figure
+    for part in ("buttons", "rail", "value"):
+        assert parts[part][1] >= parts["xtitle"][3], (part, boxes)
+        assert parts[part][3] <= boxes["graph"][3] + 1 and parts[part][2] <= boxes["graph"][2] + 1, (part, boxes)
+    assert parts["value"][0] >= parts["rail"][0] + 0.5 * (parts["rail"][2] - parts["rail"][0])  # at its right end
+    assert _no_overflow(duo)
+
+
+def test_on_a_phone_the_plane_takes_the_width_and_nothing_covers_it(duo):
+    _open(duo, QUERY, (360, 800))
+    _wait_drawn(duo)
+    boxes = _settled(duo)
+    assert boxes["width"] >= 280, boxes  # equal-scale axes, yet the plot spans the phone
+    assert boxes["height"] >= 80, boxes
+    assert boxes["modebar"] is None, boxes  # no mode bar over the legend
+    bar = boxes["colorbar"]  # the colour bar lies flat under the x-axis title
+    assert bar[2] - bar[0] > bar[3] - bar[1] and bar[1] >= boxes["xtitle"][3] - 1, boxes
+    assert _apart(bar, boxes["buttons"]) and _apart(bar, boxes["rail"]), boxes
+    assert _no_overflow(duo)
+    # every tab fits the phone: no mode bar, no horizontal overflow, tick labels of 11 px and more
+    for tab in ("3D", "Loss", "Accuracy", "Per run", "Off-plane distance", "Plane"):
+        duo.driver.find_element("xpath", f"//*[@id='network-tabs']//button[@role='tab'][.='{tab}']").click()
+        until(lambda: _no_overflow(duo), 5)
+        sizes = _js(duo, "return [...document.querySelectorAll('.network-graph .xtick text, .network-graph .ytick text')]"
+                         ".filter(e => e.getBoundingClientRect().width > 0).map(e => parseFloat(getComputedStyle(e).fontSize));")
+        assert all(s >= 11 for s in sizes), (tab, sizes)
+
+
+def test_the_preset_menu_forgets_a_preset_once_the_form_trains_something_else(duo):
+    from networks.presets import NETWORK_PRESETS
+
+    preset = NETWORK_PRESETS[0]
+    _open(duo, "v=1&surface=network&model=mlp&data=moons&steps=20&run=adam(lr=0.01)&resolution=9")
+    until(lambda: _js(duo, "return !!document.getElementById('network-preset');"), 20)
+    _js(duo, f"window.dash_clientside.set_props('network-preset', {{value: '{preset.name}'}});")
+    until(lambda: "steps=" in duo.driver.current_url and "resolution=9" not in duo.driver.current_url, 20)
+    assert _js(duo, "return document.getElementById('network-preset').value;") == preset.title
+    _js(duo, "window.dash_clientside.set_props('network-steps', {value: '30'});")
+    duo.find_element("#network-train").click()
+    until(lambda: "steps=30" in duo.driver.current_url, 20)
+    until(lambda: _js(duo, "return document.getElementById('network-preset').value;") == "", 10,
+          lambda: _js(duo, "return document.getElementById('network-preset').value;"))
+    assert failed_callbacks(duo) == []

@@ -263,3 +263,29 @@ def test_a_runs_own_colour_and_missing_values():
     (row,) = summary_rows({"runs": [run], "batch_size": 64})
     assert row["color"] == "#123456"
     assert row["train_loss"] is None and row["sharpness"] is None and row["diverged_at"] == 40
+
+
+def test_the_preset_menu_keeps_a_preset_only_while_the_link_computes_it():
+    from dash import no_update
+
+    from components.network_view import preset_shown
+    from networks.link import read_link
+    from networks.presets import NETWORK_PRESETS
+
+    preset = NETWORK_PRESETS[0]
+    same = read_link(preset.query + "&classroom=1")  # a presentation key: still the preset
+    assert preset_shown(preset.name, same) is no_update
+    other = read_link(preset.query.replace("steps=500", "steps=400"))
+    assert preset_shown(preset.name, other) is None
+    assert preset_shown(None, other) is no_update
+
+
+def test_the_planes_player_sits_under_the_x_title_buttons_left_slider_right(pca):
+    from figures.networks import PLAYER_GAP, plane_figure
+
+    layout = plane_figure(pca)["layout"]
+    menu, slider = layout["updatemenus"][0], layout["sliders"][0]
+    assert menu["x"] == 0 and menu["xanchor"] == "left" and slider["x"] >= 0.25
+    assert slider["x"] + slider["len"] <= 1
+    assert slider["currentvalue"]["xanchor"] == "right"
+    assert slider["pad"]["t"] >= PLAYER_GAP and layout["margin"]["b"] >= slider["pad"]["t"] + 60
