@@ -281,5 +281,20 @@
   window.addEventListener("resize", () => document.querySelectorAll(".network-graph .js-plotly-plot")
     .forEach((gd) => passes.delete(gd)));
 
-  window.optiscapeNetwork = { run, state, fit };
+  /* The tab shown, kept in the address bar as `view=NAME` (the plane: no key), in place:
+   * nothing is recomputed, and "Copy link" copies the tab too. */
+  function showTab(tab) {
+    const noUpdate = window.dash_clientside.no_update;
+    const parts = window.location.search.replace(/^\?/, "").split("&").filter(Boolean);
+    if (!parts.includes("surface=network")) return noUpdate;
+    const kept = parts.filter((p) => !p.startsWith("view="));
+    if (tab && tab !== "plane") kept.push("view=" + encodeURIComponent(tab));
+    const search = "?" + kept.join("&");
+    if (search !== window.location.search) {
+      window.history.replaceState(window.history.state, "", window.location.pathname + search);
+    }
+    return noUpdate;
+  }
+
+  window.optiscapeNetwork = { run, state, fit, showTab };
 })();

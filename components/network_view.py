@@ -69,6 +69,7 @@ GRAPHS = (
     ("panels", "Per run", "One contour plot per run"),
     ("distance", "Off-plane distance", "How far each run's path lies off the plane, against step"),
 )
+TAB_NAMES = tuple(name for name, _, _ in GRAPHS)  # `view=NAME` in a network link
 # (model, data) pairs networks.models offers, as one choice each.
 MODEL_CHOICES = (
     ("mlp/digits", "MLP · 8×8 digits"),
@@ -169,10 +170,16 @@ def error_text(error: ConfigError) -> str:
     return f"{error.field}: {error.message}"
 
 
-def with_classroom(query: str, classroom: bool) -> str:
-    """`query` with `classroom=1` when the page is in classroom mode (and not otherwise)."""
-    pairs = [p for p in query.split("&") if p and not p.startswith("classroom=")]
-    return "&".join([*pairs, *(["classroom=1"] if classroom else [])])
+def with_key(query: str, key: str, value: str | None) -> str:
+    """`query` with its presentation key `key` set to `value` (None: left out), last."""
+    pairs = [p for p in query.split("&") if p and not p.startswith(f"{key}=")]
+    return "&".join([*pairs, *([f"{key}={value}"] if value is not None else [])])
+
+
+def tab_of(link: NetworkLink) -> str:
+    """The tab a link opens on: its `view` when that names a graph, else the plane."""
+    view = dict(link.presentation).get("view", "")
+    return view if view in TAB_NAMES else "plane"
 
 
 def preset_shown(preset: object, link: NetworkLink | None) -> object:
@@ -372,6 +379,7 @@ def problem(message: str) -> dmc.Alert:
         error=Output(ERROR, "children"),
         shell=Output(ids.SHELL, "className", allow_duplicate=True),
         preset=Output(PRESET, "value"),
+        tab=Output(TABS, "value"),
         **{f"field_{name}": Output(field_id(name), "checked" if name == "test" else "value")
            for name in FIELDS},
         errors=_field_error_ids(),
@@ -392,13 +400,14 @@ def show_link(search, shell, shown, preset=None):
         if shown is None:
             raise PreventUpdate
         return dict(view="network-view", query=None, error=None, shell=no_update,
-                    preset=preset_shown(preset, None), errors=cleared, **unchanged)
+                    preset=preset_shown(preset, None), tab=no_update, errors=cleared, **unchanged)
     try:
         link = read_link(query)
     except ConfigError as error:
         values = {f"field_{n}": v for n, v in DEFAULT_FORM.items()}
         return dict(view="network-view network-active", query=None, error=problem(error_text(error)),
-                    shell=no_update, preset=preset_shown(preset, None), errors=cleared, **values)
+                    shell=no_update, preset=preset_shown(preset, None), tab=no_update,
+                    errors=cleared, **values)
     canonical = link_query(link)
     classroom = dict(link.presentation).get("classroom", "").strip().lower() in ("1", "true")
     classes = [c for c in str(shell or "shell").split() if c != "classroom"]
@@ -406,7 +415,7 @@ def show_link(search, shell, shown, preset=None):
     return dict(
         view="network-view network-active", query=canonical, error=None,
         shell=" ".join([*classes, *(["classroom"] if classroom else [])]),
-        preset=preset_shown(preset, link), errors=cleared, **values,
+        preset=preset_shown(preset, link), tab=tab_of(link), errors=cleared, **values,
     )
 
 
@@ -422,10 +431,11 @@ def show_link(search, shell, shown, preset=None):
         values={name: State(field_id(name), "checked" if name == "test" else "value") for name in FIELDS},
         shown=State(QUERY, "data"),
         shell=State(ids.SHELL, "className"),
+        tab=State(TABS, "value"),
     ),
     prevent_initial_call=True,
 )
-def train(train, preset, values, shown, shell):
+def train(train, preset, values, shown, shell, tab):
     """"Train" (the form's link) or a preset chosen (its link): validated by `read_link`; an
     invalid value is marked at its field and nothing else changes."""
     names = [name for name in FIELDS if name != "test"]
@@ -438,7 +448,8 @@ def train(train, preset, values, shown, shell):
             raise PreventUpdate
         query = form_query(values, shown)
     try:
-        canonical = link_query(read_link(with_classroom(query, is_classroom(shell))))
+        query = with_key(query, "classroom", "1" if is_classroom(shell) else None)
+        canonical = link_query(read_link(with_key(query, "view", None if tab == "plane" else tab)))
     except ConfigError as error:
         where = error_field(error)
         marks = [error_text(error) if name == where else None for name in names]
@@ -477,6 +488,13 @@ clientside_callback(
     "function(query) { return window.optiscapeNetwork.run(query); }",
     Output(PROGRESS, "id"),
     Input(QUERY, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(  # the tab shown, kept in the address bar as `view=` (no recomputation)
+    "function(tab) { return window.optiscapeNetwork.showTab(tab); }",
+    Output(TABS, "id"),
+    Input(TABS, "value"),
     prevent_initial_call=True,
 )
 

@@ -267,3 +267,18 @@ def test_the_preset_menu_forgets_a_preset_once_the_form_trains_something_else(du
     until(lambda: _js(duo, "return document.getElementById('network-preset').value;") == "", 10,
           lambda: _js(duo, "return document.getElementById('network-preset').value;"))
     assert failed_callbacks(duo) == []
+
+
+def test_the_tab_shown_is_in_the_link_and_a_link_opens_on_its_tab(duo):
+    _open(duo, f"{QUERY}&view=loss")
+    _wait_drawn(duo)
+    selected = "return document.querySelector('#network-tabs [role=tab][aria-selected=true]').textContent;"
+    until(lambda: _js(duo, selected) == "Loss", 10, lambda: _js(duo, selected))
+    _js(duo, "[...document.querySelectorAll('#network-tabs [role=tab]')]"
+             ".find((t) => t.textContent === 'Accuracy').click();")
+    until(lambda: "view=accuracy" in duo.driver.current_url, 10, lambda: duo.driver.current_url)
+    assert "view=loss" not in duo.driver.current_url
+    _js(duo, "[...document.querySelectorAll('#network-tabs [role=tab]')]"
+             ".find((t) => t.textContent === 'Plane').click();")
+    until(lambda: "view=" not in duo.driver.current_url, 10, lambda: duo.driver.current_url)
+    assert failed_callbacks(duo) == []
