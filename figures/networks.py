@@ -471,43 +471,54 @@ def plane_figure(document: dict, classroom: bool = False) -> Figure:
 
 
 def surface3d_figure(document: dict, classroom: bool = False) -> Figure:
-    """The plane's training loss as a surface; each path at the plane's loss under it."""
+    """The plane's training loss as a surface; each path at the plane's loss under it.
+    Heights are log₁₀ of the loss where it spans decades, as the surface views draw them
+    (a 3D log axis labels its minor ticks: "2 1 5 2 0.1 5"), with the camera of those views."""
     s = scale(classroom)
     plane, runs = document["plane"], document["runs"]
     loss = np.asarray(plane["loss"], float)
     is_log = log_scaled(loss)
+    lift = (lambda z: np.log10(np.maximum(z, 1e-300))) if is_log else (lambda z: np.asarray(z, float))
+    heights = lift(loss)
     xt, yt = axis_titles(document)
     data = [
         dict(
-            type="surface", x=_clean(plane["x"]), y=_clean(plane["y"]), z=_rows(loss),
+            type="surface", x=_clean(plane["x"]), y=_clean(plane["y"]), z=_rows(heights),
             colorscale=SURFACE_COLORSCALE, opacity=0.92, showscale=True,
-            colorbar=_colorbar("training loss on the plane", classroom, {}),
-            hovertemplate="plane loss %{z:.4g}<extra></extra>", name="training loss on the plane",
-            meta={"role": "loss"},
+            colorbar=_colorbar("log₁₀ training loss" if is_log else "training loss", classroom, {}),
+            contours=dict(z=dict(show=True, color=CONTOUR_LINE, width=1)),
+            customdata=_rows(loss), name="training loss on the plane",
+            hovertemplate="plane loss %{customdata:.4g}<extra></extra>",
+            meta={"role": "loss", "log": is_log},
         )
     ]
     for i, (run, label, color) in enumerate(zip(runs, run_labels(document), run_colors(document))):
-        height = bilinear(plane["x"], plane["y"], loss, run["x"], run["y"])
+        under = bilinear(plane["x"], plane["y"], loss, run["x"], run["y"])
         data.append(
             dict(
                 type="scatter3d", mode="lines+markers", x=_clean(run["x"]), y=_clean(run["y"]),
-                z=_clean(height), name=label, legendgroup=f"run{i}",
+                z=_clean(lift(under)), name=label, legendgroup=f"run{i}",
                 line=dict(color=color, width=s.line + 2),
                 marker=dict(size=2 if not classroom else 3, color=color, symbol=symbol_3d(run_symbol(i))),
-                customdata=[[int(t)] for t in run["steps"]],
-                hovertemplate=f"{label}<br>step %{{customdata[0]}}<br>plane loss under it %{{z:.4g}}<extra></extra>",
+                customdata=[[int(t), float(v)] for t, v in zip(run["steps"], under)],
+                hovertemplate=(f"{label}<br>step %{{customdata[0]}}<br>plane loss under it "
+                               "%{customdata[1]:.4g}<extra></extra>"),
                 hoverlabel=hover_label(color, classroom),
                 meta={"role": "path", "run": i},
             )
         )
-    zaxis = dict(**axis_style("plane's training loss", classroom), nticks=5)
-    if is_log:
-        zaxis["type"] = "log"
+    z0, z1 = float(np.min(heights)), float(np.max(heights))
+    pad = 0.02 * (z1 - z0 or 1.0)
+    ztitle = "log₁₀ loss" if is_log else "loss"  # short: 3D axis titles sit on their ticks
     layout = base_layout(
         classroom,
         scene=dict(
-            xaxis=axis_style(xt, classroom), yaxis=axis_style(yt, classroom), zaxis=zaxis,
-            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+            xaxis=dict(nticks=6, **axis_style(xt, classroom)),
+            yaxis=dict(nticks=6, **axis_style(yt, classroom)),
+            zaxis=dict(range=[z0 - pad, z1 + pad], autorange=False, nticks=5,
+                       **axis_style(ztitle, classroom)),
+            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.55),
+            camera=dict(eye=dict(x=-1.15, y=-1.25, z=0.8)),  # the surface views' box and camera
         ),
         margin=dict(l=0, r=0, t=40 if classroom else 30, b=3 * s.font + 6),
         annotations=[  # under the scene: the legend holds the top

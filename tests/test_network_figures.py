@@ -147,13 +147,19 @@ def test_axis_titles_name_the_planes_directions(document):
 def test_surface3d_draws_paths_at_the_planes_loss(pca):
     figure = network_figures(pca)["surface3d"]
     (surface,) = _by_role(figure, "loss")
-    assert surface["z"] == pca["plane"]["loss"]
     xs, ys, loss = (np.array(pca["plane"][k]) for k in ("x", "y", "loss"))
+    lift = np.log10 if surface["meta"]["log"] else np.asarray  # heights as the surface views
+    assert surface["meta"]["log"] == (loss.max() / loss.min() > 30)  # LOG_SPAN
+    np.testing.assert_allclose(surface["z"], lift(loss), rtol=1e-12)
+    assert surface["customdata"] == pca["plane"]["loss"]  # the hover says the loss itself
     for i, run in enumerate(pca["runs"]):
         (path,) = [t for t in _by_role(figure, "path") if t["meta"]["run"] == i]
         assert path["x"] == run["x"]
         # at a grid node the height is the grid's value; between nodes the bilinear mean
-        np.testing.assert_allclose(path["z"], bilinear(xs, ys, loss, run["x"], run["y"]))
+        under = bilinear(xs, ys, loss, run["x"], run["y"])
+        np.testing.assert_allclose(path["z"], lift(under), rtol=1e-9)
+        z0, z1 = figure["layout"]["scene"]["zaxis"]["range"]
+        assert z0 <= min(path["z"]) and max(path["z"]) <= z1
     assert bilinear(xs, ys, loss, [xs[2]], [ys[3]])[0] == pytest.approx(loss[3, 2])
     mid = bilinear(xs, ys, loss, [(xs[2] + xs[3]) / 2], [ys[4]])[0]
     assert mid == pytest.approx((loss[4, 2] + loss[4, 3]) / 2)
