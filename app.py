@@ -99,16 +99,20 @@ def warm_up() -> None:
 
 
 def warm_up_maps() -> None:
-    """The map presets' first maps (compiles their sweeps and keeps the maps cached)."""
+    """The map presets' maps: the coarse one, then the whole grid their claims are checked on
+    (kept cached; and a class opening any map link of those rules finds both sizes of
+    kernel compiled, not just the coarse one's)."""
     from dataclasses import replace
 
     from computation import is_map, map_payload
+    from mapping import cached_map
     from urlstate.reader import normalize
 
     for name, state in PRESET_STATES.items():
         state = normalize(replace(state, preset=name))
         if is_map(state):
             map_payload(state, "")
+            cached_map(state)
 
 
 @server.get("/healthz")
