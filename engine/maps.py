@@ -44,7 +44,7 @@ from engine.trajectories import (
     _rule,
     _step,
     _structure,
-    _terms,
+    _surface_terms,
     _unpack,
 )
 from optimizers import OPTIMIZERS, SCHEDULES
@@ -195,7 +195,14 @@ def _mover(structure: MapStructure, shared, cells: Cells):
     row = [cells.row[:, c : c + 1] if c in structure.varying else first[c] for c in range(len(first))]
     run = _unpack(spec, row)
     tx, _ = _rule(spec, run, total)
-    terms = jax.vmap(_terms(structure.surface, False), in_axes=(0, 0 if structure.slots_vary else None))
+    # The surface's terms as the trajectory engine computes them (a registered surface behind
+    # its `lax.switch`): the same computation, fused the same way, to the last bit.
+    formula = None if isinstance(structure.surface, str) else structure.surface
+    index = shared[0].astype(jnp.int32)
+    terms = jax.vmap(
+        lambda xy, slots: _surface_terms(formula, (index, slots), xy, False),
+        in_axes=(0, 0 if structure.slots_vary else None),
+    )
     slots = cells.slots if structure.slots_vary else cells.slots[0]
 
     def move(carry, t):
