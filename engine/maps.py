@@ -196,7 +196,8 @@ def _mover(structure: MapStructure, shared, cells: Cells):
     run = _unpack(spec, row)
     tx, _ = _rule(spec, run, total)
     # The surface's terms as the trajectory engine computes them (a registered surface behind
-    # its `lax.switch`): the same computation, fused the same way, to the last bit.
+    # its `lax.switch`): a conditional's outputs are computed once, not inside every fusion
+    # that reads them, and the loss is the trajectory's to the last bit.
     formula = None if isinstance(structure.surface, str) else structure.surface
     index = shared[0].astype(jnp.int32)
     terms = jax.vmap(
