@@ -53,7 +53,7 @@ class Training:
     eval_every: int | None = None
 
 
-def _number(path: Path, value, low: float, high: float, whole: bool = False) -> float:
+def checked_number(path: Path, value, low: float, high: float, whole: bool = False) -> float:
     """`value` as a number in [low, high] (a whole number when `whole`), else ConfigError."""
     if isinstance(value, bool):
         raise ConfigError(path, "must be a number")
@@ -86,7 +86,7 @@ def _batch(path: Path, value, examples: int) -> int | str:
             value = float(value)
         except ValueError:
             raise ConfigError(path, f"must be a whole number or {FULL_BATCH!r}") from None
-    return _number(path, value, 1, examples, whole=True)
+    return checked_number(path, value, 1, examples, whole=True)
 
 
 def _run(index: int, run: Run, examples: int, parameters: int) -> Run:
@@ -135,7 +135,7 @@ def validate(training: Training) -> Training:
     number = isinstance(training.steps, (int, float)) and not isinstance(training.steps, bool)
     if number and training.steps > MAX_STEPS:
         raise ConfigError(("steps",), f"at most {MAX_STEPS:,} steps can be computed")
-    steps = _number(("steps",), training.steps, 1, MAX_STEPS, whole=True)
+    steps = checked_number(("steps",), training.steps, 1, MAX_STEPS, whole=True)
     if not isinstance(training.runs, (tuple, list)):
         raise ConfigError(("runs",), "must be a list of runs")
     if not training.runs:
@@ -145,7 +145,7 @@ def validate(training: Training) -> Training:
     batch = _batch(("batch_size",), training.batch_size, examples)
     runs = tuple(_run(i, run, examples, model.size) for i, run in enumerate(training.runs))
     dtype = _choice(("dtype",), training.dtype, DTYPES, "dtype")
-    seed = _number(("seed",), training.seed, 0, MAX_SEED, whole=True)
+    seed = checked_number(("seed",), training.seed, 0, MAX_SEED, whole=True)
     checked = replace(
         training,
         runs=runs,
@@ -176,7 +176,7 @@ def validate(training: Training) -> Training:
     if training.record_every is None:
         record_every = fewest
     else:
-        record_every = _number(("record_every",), training.record_every, 1, steps, whole=True)
+        record_every = checked_number(("record_every",), training.record_every, 1, steps, whole=True)
         if record_every < fewest:
             raise ConfigError(
                 ("record_every",),
@@ -187,7 +187,7 @@ def validate(training: Training) -> Training:
         epoch = 1 if batch == FULL_BATCH else max(1, examples // batch)
         eval_every = max(epoch, math.ceil(steps / MAX_EVALUATIONS))
     else:
-        eval_every = _number(("eval_every",), training.eval_every, 1, steps, whole=True)
+        eval_every = checked_number(("eval_every",), training.eval_every, 1, steps, whole=True)
         if math.ceil(steps / eval_every) > MAX_EVALUATIONS:
             raise ConfigError(
                 ("eval_every",),

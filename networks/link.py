@@ -13,11 +13,10 @@ optimizer, hyperparameter, schedule, warmup, clipping, a run's own `batch` and `
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
-from engine.config import FULL_BATCH, MAX_SEED, ConfigError, Path
-from networks.config import Training, validate
+from engine.config import FULL_BATCH, MAX_SEED, ConfigError
+from networks.config import Training, checked_number, validate
 from networks.planes import MAX_RESOLUTION, PLANES, check_resolution
 from urlstate.codec import MAX_QUERY_LENGTH, quoted, read_run, run_text, split
 from urlstate.model import VERSION
@@ -78,26 +77,15 @@ def _single(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return values
 
 
-def _whole(path: Path, text: str, low: int, high: int) -> int:
-    """`text` as a whole number in [low, high], else ConfigError."""
-    try:
-        number = float(text)
-    except ValueError:
-        raise ConfigError(path, "must be a whole number") from None
-    if not math.isfinite(number) or number != int(number):
-        raise ConfigError(path, "must be a whole number")
-    if not low <= number <= high:
-        raise ConfigError(path, f"must be between {low:,} and {high:,}")
-    return int(number)
-
-
 def _plane_runs(text: str, runs: int) -> tuple[int, int]:
     pieces = text.split(",")
     if len(pieces) != 2:
         raise ConfigError(("plane_runs",), "must be two run indices i,j (from 0)")
     if runs < 2:
         raise ConfigError(("plane_runs",), "the endpoints plane needs two runs")
-    chosen = tuple(_whole(("plane_runs", i), p, 0, runs - 1) for i, p in enumerate(pieces))
+    chosen = tuple(
+        checked_number(("plane_runs", i), p, 0, runs - 1, whole=True) for i, p in enumerate(pieces)
+    )
     if chosen[0] == chosen[1]:
         raise ConfigError(("plane_runs",), "name two different runs")
     return chosen
@@ -147,7 +135,9 @@ def read_link(query: str, *, reserved: frozenset[str] = frozenset()) -> NetworkL
         raise ConfigError(("plane",), f"unknown plane {plane[:40]!r} (one of {', '.join(PLANES)})")
     resolution = MAX_RESOLUTION
     if "resolution" in values:
-        resolution = check_resolution(_whole(("resolution",), values["resolution"], 0, 10**6))
+        resolution = check_resolution(
+            checked_number(("resolution",), values["resolution"], 0, 10**6, whole=True)
+        )
     test = boolean(values.get("test", False))
     if not isinstance(test, bool):
         raise ConfigError(("test",), "must be true or false (1 or 0)")
@@ -158,7 +148,7 @@ def read_link(query: str, *, reserved: frozenset[str] = frozenset()) -> NetworkL
         plane_runs = _plane_runs(values["plane_runs"], len(training.runs))
     plane_seed = 0
     if "plane_seed" in values:
-        plane_seed = _whole(("plane_seed",), values["plane_seed"], 0, MAX_SEED)
+        plane_seed = checked_number(("plane_seed",), values["plane_seed"], 0, MAX_SEED, whole=True)
     return NetworkLink(
         training=training,
         plane=plane,
