@@ -140,25 +140,23 @@ def _formula(sim: Simulation) -> tuple[Formula, dict]:
     return formula, domain
 
 
-def _finite(name: Path, value, low: float, high: float) -> float:
+def checked_number(path: Path, value, low: float, high: float, whole: bool = False) -> float:
+    """`value` as a number in [low, high] (an int when `whole`), else ConfigError naming `path`."""
+    if isinstance(value, bool):  # a switch's value, not a number (float(True) would be 1)
+        raise ConfigError(path, "must be a number")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ConfigError(name, "must be a number") from None
+        raise ConfigError(path, "must be a number") from None
     except OverflowError:  # an integer beyond float range
-        raise ConfigError(name, f"must be between {low:g} and {high:g}") from None
+        raise ConfigError(path, f"must be between {low:,g} and {high:,g}") from None
     if not math.isfinite(number):
-        raise ConfigError(name, "must be finite")
+        raise ConfigError(path, "must be finite")
     if not low <= number <= high:
-        raise ConfigError(name, f"must be between {low:g} and {high:g}")
-    return number
-
-
-def _integer(name: Path, value, low: int, high: int) -> int:
-    number = _finite(name, value, low, high)
-    if number != int(number):
-        raise ConfigError(name, "must be a whole number")
-    return int(number)
+        raise ConfigError(path, f"must be between {low:,g} and {high:,g}")
+    if whole and number != int(number):
+        raise ConfigError(path, "must be a whole number")
+    return int(number) if whole else number
 
 
 def _choice(name: Path, value, registry: Mapping, kind: str) -> str:
@@ -195,7 +193,7 @@ def _batch_size(name: Path, value) -> int | str | None:
             float(value)
         except ValueError:
             raise ConfigError(name, f"must be a whole number or {FULL_BATCH!r}") from None
-    return _integer(name, value, 1, MAX_BATCH_SIZE)
+    return checked_number(name, value, 1, MAX_BATCH_SIZE, whole=True)
 
 
 def batch_label(batch_size: int | str | None) -> str:
@@ -218,7 +216,7 @@ def _run(index: int, run: Run) -> Run:
     _choice((*prefix, "schedule"), run.schedule, SCHEDULES, "schedule")
     optimizer = OPTIMIZERS[run.optimizer]
     clip = {
-        name: None if value is None else _finite((*prefix, name), value, 1e-12, 1e12)
+        name: None if value is None else checked_number((*prefix, name), value, 1e-12, 1e12)
         for name, value in (("clip_norm", run.clip_norm), ("clip_value", run.clip_value))
     }
     return Run(
@@ -226,7 +224,7 @@ def _run(index: int, run: Run) -> Run:
         hyper=_params(prefix, optimizer.hyper, run.hyper),
         schedule=run.schedule,
         schedule_params=_params(prefix, SCHEDULES[run.schedule].params, run.schedule_params),
-        warmup=_integer((*prefix, "warmup"), run.warmup, 0, MAX_WARMUP),
+        warmup=checked_number((*prefix, "warmup"), run.warmup, 0, MAX_WARMUP, whole=True),
         batch_size=_batch_size((*prefix, "batch_size"), run.batch_size),
         **clip,
     )
@@ -250,13 +248,13 @@ def validate(sim: Simulation) -> Simulation:
         if not isinstance(sim.start, (tuple, list)) or len(sim.start) != 2:
             raise ConfigError("start", "needs two coordinates")
         start = tuple(
-            _finite(("start", axis), v, -MAX_COORDINATE, MAX_COORDINATE)
+            checked_number(("start", axis), v, -MAX_COORDINATE, MAX_COORDINATE)
             for axis, v in zip("xy", sim.start)
         )
     steps = sim.steps
     if isinstance(steps, (int, float)) and not isinstance(steps, bool) and steps > MAX_STEPS:
         raise ConfigError("steps", f"at most {MAX_STEPS:,} steps can be computed")
-    steps = _integer(("steps",), steps, 1, MAX_STEPS)
+    steps = checked_number(("steps",), steps, 1, MAX_STEPS, whole=True)
     if not isinstance(sim.runs, (tuple, list)):
         raise ConfigError("runs", "must be a list of runs")
     if not sim.runs:
@@ -264,13 +262,13 @@ def validate(sim: Simulation) -> Simulation:
     if len(sim.runs) > MAX_RUNS:
         raise ConfigError("runs", f"at most {MAX_RUNS} runs at once")
     noise = sim.noise
-    batch = None if noise.batch_size is None else _integer(
-        ("noise", "batch_size"), noise.batch_size, 1, MAX_BATCH_SIZE
+    batch = None if noise.batch_size is None else checked_number(
+        ("noise", "batch_size"), noise.batch_size, 1, MAX_BATCH_SIZE, whole=True
     )
     noise = Noise(
         batch_size=batch,
-        sigma=_finite(("noise", "sigma"), noise.sigma, 0.0, MAX_SIGMA),
-        seed=_integer(("noise", "seed"), noise.seed, 0, MAX_SEED),
+        sigma=checked_number(("noise", "sigma"), noise.sigma, 0.0, MAX_SIGMA),
+        seed=checked_number(("noise", "seed"), noise.seed, 0, MAX_SEED, whole=True),
     )
     return Simulation(
         surface=sim.surface,

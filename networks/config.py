@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from engine.config import _run as validate_run, FULL_BATCH, MAX_RUNS, MAX_SEED, ConfigError, Path, Run
+from engine.config import _run as validate_run, checked_number, FULL_BATCH, MAX_RUNS, MAX_SEED, ConfigError, Path, Run
 from networks.datasets import DATASETS, get_dataset
 from networks.models import MODELS, get_model
 from optimizers import OPTIMIZERS
@@ -51,25 +51,6 @@ class Training:
     dtype: str = "float32"
     record_every: int | None = None
     eval_every: int | None = None
-
-
-def checked_number(path: Path, value, low: float, high: float, whole: bool = False) -> float:
-    """`value` as a number in [low, high] (a whole number when `whole`), else ConfigError."""
-    if isinstance(value, bool):
-        raise ConfigError(path, "must be a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(path, "must be a number") from None
-    except OverflowError:
-        raise ConfigError(path, f"must be between {low:g} and {high:g}") from None
-    if not math.isfinite(number):
-        raise ConfigError(path, "must be finite")
-    if not low <= number <= high:
-        raise ConfigError(path, f"must be between {low:,g} and {high:,g}")
-    if whole and number != int(number):
-        raise ConfigError(path, "must be a whole number")
-    return int(number) if whole else number
 
 
 def _choice(path: Path, value, choices, kind: str) -> str:

@@ -63,6 +63,25 @@ def test_invalid_field_is_named(field):
     assert str(caught.value).startswith(field)
 
 
+# A switch's value typed into a number field (Python reads True as 1): named, never taken as 1.
+SWITCHED = {
+    "steps": replace(VALID, steps=True),
+    "start.x": replace(VALID, start=(True, 0.0)),
+    "noise.seed": replace(VALID, noise=Noise(seed=True)),
+    "noise.batch_size": replace(VALID, noise=Noise(batch_size=True)),
+    "runs[0].warmup": _with_run(0, warmup=True),
+    "runs[1].clip_norm": _with_run(1, clip_norm=True),
+    "runs[0].batch_size": _with_run(0, batch_size=True),
+}
+
+
+@pytest.mark.parametrize("field", sorted(SWITCHED))
+def test_a_boolean_in_a_number_field_is_named(field):
+    with pytest.raises(ConfigError, match="must be a number") as caught:
+        validate(SWITCHED[field])
+    assert caught.value.field == field
+
+
 @pytest.mark.parametrize(
     "given, expected", [(None, None), ("full", "full"), (16, 16), ("16", 16), (4.0, 4)]
 )
