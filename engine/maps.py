@@ -344,7 +344,10 @@ def _fast_kernel(structure: MapStructure, shared, cells: Cells):
         best = jnp.minimum(best, value)
         hit = jnp.where(has_min, t.astype(jnp.float64), jnp.inf)  # a scalar
         reached = jnp.minimum(reached, jnp.where(_within(value, min_value, tolerance), hit, jnp.inf))
-        check = check + 0.0 * _columns_sum(n, (value, grad))
+        # The position too, as `_sweep_kernel` tests it: XLA:CPU fuses a·b + c into one
+        # multiply-add only where a product has a single reader, so the position's readers
+        # decide how the step rounds; with the same readers, the same bits as the trajectory.
+        check = check + 0.0 * _columns_sum(n, (state[0], value, grad))
         return state_next, best, reached, check, value
 
     last = total.astype(jnp.int32)

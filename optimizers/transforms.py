@@ -93,6 +93,13 @@ def scale_by_torch_adam(
     return optax.GradientTransformation(init, update)
 
 
+def _rounded(product: jax.Array) -> jax.Array:
+    """A non-negative `product`, rounded before a sum reads it: `|·|` keeps XLA:CPU from
+    contracting a·b + c into one fused multiply-add, which it does in some kernels and not in
+    others (the map's and the trajectory's), so both compute 1 − μ_t from the same rounded μ_t."""
+    return jnp.abs(product)
+
+
 class ScaleByTorchNadamState(NamedTuple):
     """NAdam's step count, product of the momentum coefficients so far, and moments."""
 
@@ -111,7 +118,7 @@ def scale_by_torch_nadam(
     """torch.optim.NAdam's direction, with μ_t = β₁(1 − ½·0.96^(t·ψ)) and ψ = momentum_decay."""
 
     def coefficient(t):
-        return b1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay))
+        return _rounded(b1 * (1.0 - 0.5 * 0.96 ** (t * momentum_decay)))
 
     def init(params):
         zeros = optax.tree.zeros_like(params)
@@ -122,12 +129,12 @@ def scale_by_torch_nadam(
         count = optax.safe_increment(state.count)
         t = count.astype(state.mu_product.dtype)
         now, following = coefficient(t), coefficient(t + 1.0)
-        product = state.mu_product * now
+        product = _rounded(state.mu_product * now)
         mu = optax.tree.update_moment(updates, state.mu, b1, 1)
         nu = optax.tree.update_moment_per_elem_norm(updates, state.nu, b2, 2)
         correction = 1.0 - b2**t
         gradient_weight = (1.0 - now) / (1.0 - product)
-        momentum_weight = following / (1.0 - product * following)
+        momentum_weight = following / (1.0 - _rounded(product * following))
         updates = jax.tree.map(
             lambda g, m, v: (
                 (gradient_weight * g + momentum_weight * m) / (jnp.sqrt(v / correction) + eps)

@@ -63,6 +63,21 @@ def test_every_start_cell_equals_the_trajectory_of_its_link(surface, run, noise)
         _same(k, result, k, simulate(linked)[1], surface)
 
 
+@pytest.mark.parametrize("surface, run, noise", CASES, ids=lambda c: getattr(c, "optimizer", None))
+def test_the_kernel_that_tests_every_step_equals_every_position_to_the_last_bit(surface, run, noise):
+    """The fan's kernel, which also recomputes the cells a map cannot vouch for: every position
+    and loss of a cell is its link's, bit for bit (NAdam's μ_t is rounded before 1 − μ_t reads
+    it, as torch rounds it, in both engines)."""
+    sim = validate(Simulation(surface, (Run("sgd"), run), steps=150, noise=noise))
+    starts = _starts(sim, 6)
+    result = sweep(sim, 1, base_cells(sim, 1, len(starts))._replace(start=starts), TOL, trace=True)
+    for k in range(len(starts)):
+        path = simulate(validate(Simulation(surface, sim.runs, tuple(starts[k]), sim.steps, noise=noise)))[1]
+        n = len(path.xy)
+        assert result.path[k][:n].tolist() == path.xy.tolist(), k
+        assert result.losses[k][:n].tolist() == path.loss.tolist(), k
+
+
 def test_a_hyperparameter_cell_equals_the_trajectory_with_those_settings():
     sim = validate(Simulation("canyon", (Run("momentum"),), start=(-1.8, 0.6), steps=200,
                               surface_params={"kappa": 20.0}))
