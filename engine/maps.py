@@ -78,7 +78,6 @@ class MapStructure(NamedTuple):
     seeds: bool
     trace: bool
     chunk: int
-    noisy: bool = True  # False: no cell has gradient noise (nothing to draw or add)
 
     @property
     def elementwise(self) -> bool:
@@ -171,9 +170,10 @@ def _chunk(runs: int) -> int:
 def _draws(structure: MapStructure, shared, cells: Cells):
     """`draw_at(t)`: step t's standard-normal pair, per cell (n, 2) when each cell has its own
     seed, else the shared one (2,), precomputed for every step outside the loop (a branch
-    inside a loop costs a tenth of a map). None without noise."""
-    if not structure.noisy:
-        return None
+    inside a loop costs a tenth of a map). Drawn and added (times a noise scale of 0) without
+    noise too, as the trajectory engine does: XLA:CPU fuses a·b + c into one multiply-add
+    where a product has a single reader, so a gradient used as it is and one computed as
+    g + 0·draw round the moments differently (AdamW's cells differed in the last bit)."""
     if structure.seeds:
         return lambda t: jax.vmap(_normal_pair, (0, None))(cells.seed, t)
     steps = jnp.arange(structure.run.length + 1, dtype=jnp.int32)
@@ -209,8 +209,7 @@ def _mover(structure: MapStructure, shared, cells: Cells):
     def move(carry, t):
         xy, state = carry
         value, grad = terms(xy, slots)
-        noisy = grad if draw_at is None else grad + run["noise_scale"] * draw_at(t)
-        update, state = tx.update(noisy, state, xy)
+        update, state = tx.update(grad + run["noise_scale"] * draw_at(t), state, xy)
         moved = xy + update
         return value, grad, (jnp.where(jnp.abs(moved) <= BOUND, moved, jnp.nan), state)
 
@@ -253,8 +252,7 @@ def _stepper(structure: MapStructure, shared, cells: Cells):
         return start, _rule(spec, run, total)[0].init(start)
 
     def step(state, t):
-        draw = jnp.zeros(2) if draw_at is None else draw_at(t)
-        state, record = one(state, runs, cells.slots, t, draw)
+        state, record = one(state, runs, cells.slots, t, draw_at(t))
         head = jnp.all(jnp.isfinite(record[:, :split]), axis=1)
         tail = jnp.all(jnp.isfinite(record[:, split:width]), axis=1)
         return state, record[:, 0:2], record[:, columns["loss"]], head, tail
@@ -443,7 +441,7 @@ def sweep(
     structure = MapStructure(
         _structure(sim, sim.runs[run]), surface.key,
         tuple(int(c) for c in np.flatnonzero(differs[1])),
-        bool(np.any(differs[2])), seeds, trace, chunk, bool(np.any(cells.row[:, -1] > 0)),
+        bool(np.any(differs[2])), seeds, trace, chunk,
     )
     common = _common(sim)
     has_min = surface.min_value is not None

@@ -18,6 +18,7 @@ from engine.maps import (
 )
 from engine.measures import steps_to_tolerance
 from landscapes import SURFACES
+from optimizers import OPTIMIZERS
 
 TOL = 1e-6
 
@@ -74,6 +75,19 @@ def test_the_kernel_that_tests_every_step_equals_every_position_to_the_last_bit(
         n = len(path.xy)
         assert result.path[k][:n].tolist() == path.xy.tolist(), k
         assert result.losses[k][:n].tolist() == path.loss.tolist(), k
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_s_cells_equal_their_trajectories(optimizer):
+    """Each rule with its defaults (AdamW's decoupled decay, Newton's solve, …), on a curved
+    valley and a surface with four minima."""
+    for surface in ("rosenbrock", "himmelblau"):
+        sim = validate(Simulation(surface, (Run(optimizer),), steps=80))
+        starts = _starts(sim, 3)
+        result = sweep(sim, 0, base_cells(sim, 0, len(starts))._replace(start=starts), TOL)
+        for k in range(len(starts)):
+            linked = validate(Simulation(surface, sim.runs, tuple(starts[k]), sim.steps))
+            _same((optimizer, surface, k), result, k, simulate(linked)[0], surface)
 
 
 def test_a_hyperparameter_cell_equals_the_trajectory_with_those_settings():
